@@ -1,0 +1,78 @@
+# bedrock-trail: see README.md. `make`, `make check`, `make demo`, `make bench`,
+# `make install` / `make uninstall` (PREFIX, DESTDIR).
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/bedrock-trail
+CRONDIR ?= /etc/cron.d
+
+PKGS := libcurl openssl libcjson yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla -Wno-unused-parameter
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Isrc $(WARN) $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS += $(PKG_LIBS) -lpthread
+
+SRCS := $(sort $(wildcard src/*.c))
+LIB_OBJS := $(patsubst src/%.c,build/%.o,$(filter-out src/main.c,$(SRCS)))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
+
+all: bedrock-trail
+
+bedrock-trail: build/main.o build/libbt.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ build/main.o build/libbt.a $(LDLIBS)
+
+build/%.o: src/%.c src/*.h | build
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/libbt.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+# Each unit test links the real modules it needs out of the archive.
+build/tests/%: tests/unit/%.c tests/unit/t.h build/libbt.a | build
+	@mkdir -p build/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< build/libbt.a $(LDLIBS)
+
+build:
+	@mkdir -p build
+
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+check: deps
+	$(MAKE) all unit
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+demo: deps
+	$(MAKE) all
+	@sh tests/demo.sh
+
+bench: all
+	@/usr/bin/python3 tests/bench/bench.py
+
+install: bedrock-trail
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 bedrock-trail $(DESTDIR)$(BINDIR)/bedrock-trail
+	install -m 0644 man/bedrock-trail.1 $(DESTDIR)$(MANDIR)/man1/bedrock-trail.1
+	install -m 0644 man/bedrock-trail.yaml.5 $(DESTDIR)$(MANDIR)/man5/bedrock-trail.yaml.5
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bedrock-trail
+	rm -f $(DESTDIR)$(MANDIR)/man1/bedrock-trail.1
+	rm -f $(DESTDIR)$(MANDIR)/man5/bedrock-trail.yaml.5
+
+clean:
+	rm -rf build bedrock-trail
+
+.PHONY: all deps unit check demo bench install uninstall clean

@@ -1,0 +1,77 @@
+/*
+ * The configuration in force: built-in defaults, then the YAML file, then
+ * the environment, then the command line (SPEC section 2).
+ *
+ * Functions return 0 on success, or a sysexits(3) code after reporting the
+ * problem with log_error (EX_CONFIG for everything here).
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+enum extra_field {
+	EXTRA_SOURCE_IP,	/* "sourceIPAddress" */
+	EXTRA_USER_AGENT,	/* "userAgent" */
+	EXTRA_INFERENCE_REGION,	/* "inferenceRegion" */
+};
+
+/* What the command line said; NULL / 0 where it said nothing. */
+struct config_overrides {
+	const char *config_path;	/* -c */
+	struct strlist regions;		/* -r, already split on commas */
+	const char *endpoint_url;
+	const char *ca_bundle;
+	const char *output;		/* poll -o */
+	const char *state_file;		/* poll --state-file */
+};
+
+struct config {
+	char *path;		/* the file read, or NULL: built-in defaults */
+	struct strlist regions;	/* may be empty until the store is consulted */
+	struct strlist event_sources;
+	struct strlist event_names;
+	enum extra_field extra_fields[8];
+	size_t nextra_fields;
+	long first_poll_lookback;	/* seconds */
+	long overlap;			/* seconds */
+	char *output;
+	char *state_file;
+	char *credentials_file;
+	char *key_file;
+	char *profile;
+	char *endpoint_url;	/* NULL: https://cloudtrail.REGION.amazonaws.com */
+	char *ca_bundle;	/* NULL: the system's */
+	double max_requests_per_second;
+	int max_attempts;
+	long timeout;		/* seconds */
+};
+
+/*
+ * Fills cfg from the defaults (root or XDG paths, by geteuid()), the file
+ * (o->config_path, else the default path: missing is fine there, not with
+ * -c), the environment and o. Validates every region code. Errors name
+ * the file, line and column: "FILE:LINE:COL: unknown key 'regoins'".
+ */
+int config_load(struct config *cfg, const struct config_overrides *o);
+
+/*
+ * Uses regions (from the stored connection) when neither the command line,
+ * the file nor the environment named any. Validates them.
+ */
+int config_default_regions(struct config *cfg, const struct strlist *stored);
+
+/* True for region codes like us-east-1, eu-central-2, us-gov-west-1. */
+bool config_region_valid(const char *region);
+
+/* "FILE" or "built-in defaults", for status. */
+const char *config_describe(const struct config *cfg);
+
+const char *extra_field_name(enum extra_field);
+
+void config_free(struct config *cfg);
+
+#endif

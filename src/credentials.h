@@ -1,0 +1,48 @@
+/*
+ * The credential chain (SPEC section 2), first found wins: the stored
+ * connection, the environment, the shared credentials file at the profile.
+ *
+ * Functions return 0 on success or a sysexits(3) code after reporting.
+ */
+#ifndef CREDENTIALS_H
+#define CREDENTIALS_H
+
+#include "config.h"
+
+enum credential_source {
+	CRED_NONE,
+	CRED_STORE,	/* credentials_file, written by connect */
+	CRED_ENV,	/* AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY */
+	CRED_SHARED,	/* ~/.aws/credentials or AWS_SHARED_CREDENTIALS_FILE */
+};
+
+/* Owns every string; credentials_clear wipes and frees them. */
+struct credentials {
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token;		/* NULL unless temporary */
+	enum credential_source source;
+	char *origin;			/* store path, or "FILE [profile]" */
+	struct strlist regions;		/* the stored connection's regions */
+};
+
+/*
+ * Resolves the chain for cfg. No credentials anywhere is EX_NOPERM; a
+ * corrupt store EX_DATAERR; a store or key file readable by others
+ * EX_CONFIG; an unreadable shared file EX_CONFIG.
+ */
+int credentials_resolve(const struct config *cfg, struct credentials *out);
+
+/* Reads the shared credentials file (INI) at profile. 1 if not found. */
+int credentials_from_shared_file(const char *path, const char *profile,
+    struct credentials *out);
+
+/* "stored connection (PATH)", "environment", "shared credentials file ..." */
+const char *credentials_source_name(enum credential_source);
+
+/* "AKIA****WXYZ": first four and last four characters. */
+void credentials_mask_key_id(const char *id, char *out, size_t outsize);
+
+void credentials_clear(struct credentials *);
+
+#endif

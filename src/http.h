@@ -1,0 +1,48 @@
+/*
+ * One HTTPS POST over libcurl: TLS always verified (1.2 or later), an
+ * optional extra CA bundle, proxies from the environment, a timeout, and a
+ * cap on the response body. No retries here: cloudtrail.c decides.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+#define HTTP_MAX_BODY (16u * 1024 * 1024)
+
+enum http_failure {
+	HTTP_OK,
+	HTTP_CONNECT,	/* DNS, TCP refused, proxy: not retried past attempts */
+	HTTP_TLS,	/* handshake or certificate: never retried */
+	HTTP_TIMEOUT,	/* retryable */
+	HTTP_DROPPED,	/* connection closed early, short body: retryable */
+	HTTP_TOO_LARGE,	/* body over HTTP_MAX_BODY: a malformed response */
+	HTTP_OTHER,
+};
+
+struct http_client;
+
+struct http_response {
+	long status;
+	char *body;		/* NUL-terminated, owned */
+	size_t len;
+	char error_type[128];	/* x-amzn-ErrorType header, "" if none */
+	char date[64];		/* Date header, "" if none */
+	char error[256];	/* curl's words when failure != HTTP_OK */
+};
+
+/* ca_bundle may be NULL. timeout in seconds. Returns NULL on failure. */
+struct http_client *http_client_new(const char *ca_bundle, long timeout);
+void http_client_free(struct http_client *);
+
+/*
+ * POSTs body to url with headers ("Name: value"). Reuses the connection.
+ * Returns the failure kind; resp is filled for HTTP_OK (any status).
+ */
+enum http_failure http_post(struct http_client *, const char *url,
+    const char *const *headers, size_t nheaders, const char *body,
+    size_t body_len, struct http_response *resp);
+
+void http_response_free(struct http_response *);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * AWS Signature Version 4, as a pure function of its inputs: no clock, no
+ * I/O. Three stages, each callable from a test (as in aws-c-auth):
+ * canonical request, string to sign, authorization header.
+ */
+#ifndef SIGV4_H
+#define SIGV4_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct sigv4_header {
+	const char *name;	/* any case; lower-cased for signing */
+	const char *value;	/* trimmed, inner spaces folded for signing */
+};
+
+struct sigv4_request {
+	const char *method;		/* "POST" */
+	const char *path;		/* "/" , already URI-encoded once */
+	const char *query;		/* "" or "a=b&c=d", unencoded order */
+	const struct sigv4_header *headers;	/* all headers to sign */
+	size_t nheaders;
+	const void *payload;
+	size_t payload_len;
+};
+
+struct sigv4_signer {
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *region;
+	const char *service;		/* "cloudtrail" */
+	time_t time;			/* the request time, UTC */
+};
+
+/* Each returns a malloc'd string the caller frees. */
+char *sigv4_canonical_request(const struct sigv4_request *);
+char *sigv4_string_to_sign(const struct sigv4_signer *,
+    const char *canonical_request);
+/* "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." */
+char *sigv4_authorization(const struct sigv4_signer *,
+    const struct sigv4_request *);
+
+/* "20261124T070000Z" into out (at least 17 bytes). */
+void sigv4_amz_date(time_t, char *out);
+
+#endif

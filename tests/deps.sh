@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages that the build, the tests and the demo need.
+# Does nothing (and needs no network) when they are all there already.
+set -eu
+
+PACKAGES="gcc make pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev
+libyaml-dev python3 python3-botocore python3-pytest faketime awscli jq
+openssl curl mandoc valgrind"
+
+missing=""
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing Debian packages:$missing" >&2
+	echo "run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
