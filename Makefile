@@ -11,11 +11,13 @@ PKGS := libcurl openssl libcjson yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+VERSION := 0.1.0
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wno-unused-parameter
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DVERSION='"$(VERSION)"' \
 	-Isrc $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread
 
@@ -30,7 +32,7 @@ bedrock-trail: build/main.o build/libbt.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ build/main.o build/libbt.a $(LDLIBS)
 
 build/%.o: src/%.c src/*.h | build
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/libbt.a: $(LIB_OBJS)
 	rm -f $@

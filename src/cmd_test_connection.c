@@ -1,0 +1,73 @@
+/*
+ * test-connection: one small LookupEvents call per region (MaxResults 1,
+ * the last hour, the first event source). Changes nothing.
+ */
+#include <stdio.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "cloudtrail.h"
+#include "cmd.h"
+#include "credentials.h"
+#include "log.h"
+
+static int
+check_region(const struct config *cfg, const struct credentials *creds,
+    const char *region)
+{
+	struct ct_client *client = ct_client_new(cfg, creds, region);
+	time_t now = time(NULL);
+	struct ct_query q = { cfg->event_sources.v[0], now - 3600, now, 1,
+		NULL };
+	struct ct_page page;
+	struct ct_error err;
+	char masked[32];
+	int status = 0;
+
+	if (client == NULL)
+		return EX_CONFIG;
+	log_verbose("%s: LookupEvents at %s", region, ct_client_endpoint(client));
+	if (ct_lookup(client, &q, &page, &err) == -1) {
+		ct_report_error(region, &err, true);
+		status = ct_exit_code(err.kind);
+	} else {
+		credentials_mask_key_id(creds->access_key_id, masked,
+		    sizeof(masked));
+		printf("%s: connection to AWS CloudTrail works "
+		    "(credentials: %s, access key %s)\n", region,
+		    credentials_source_name(creds->source), masked);
+		ct_page_free(&page);
+	}
+	ct_client_free(client);
+	return status;
+}
+
+int
+connection_check(const struct config *cfg, const struct credentials *creds)
+{
+	int status = 0, rc;
+
+	for (size_t i = 0; i < cfg->regions.n; i++) {
+		rc = check_region(cfg, creds, cfg->regions.v[i]);
+		if (rc != 0 && status == 0)
+			status = rc;
+	}
+	return status;
+}
+
+int
+cmd_test_connection(struct cli *cli, struct config *cfg)
+{
+	struct credentials creds = { 0 };
+	int status;
+
+	(void)cli;
+	if ((status = credentials_resolve(cfg, &creds)) != 0)
+		goto out;
+	if ((status = config_default_regions(cfg, &creds.regions)) != 0)
+		goto out;
+	status = connection_check(cfg, &creds);
+out:
+	credentials_clear(&creds);
+	return status;
+}

@@ -1,0 +1,109 @@
+/*
+ * What a user reads when CloudTrail refuses or cannot be reached: the
+ * first line that SPEC section 5 fixes for each kind of failure, AWS's own
+ * code and message, and the troubleshooting steps that match.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudtrail.h"
+#include "log.h"
+
+static const char *
+first_line(const struct ct_error *err)
+{
+	switch (err->kind) {
+	case CT_AUTH:
+		return "Invalid credentials or insufficient permissions";
+	case CT_CONNECT:
+		return "Failed to connect to AWS CloudTrail";
+	case CT_THROTTLED:
+		return "throttled by AWS CloudTrail on every attempt";
+	case CT_MALFORMED:
+		return "malformed LookupEvents response";
+	case CT_REQUEST:
+		return "LookupEvents request rejected by AWS CloudTrail";
+	case CT_OK:
+		break;
+	}
+	return "LookupEvents failed";
+}
+
+static void
+hint(const char *text)
+{
+	log_error("  - %s", text);
+}
+
+static void
+auth_hints(const struct ct_error *err)
+{
+	const char *c = err->code;
+
+	if (err->clock_skew) {
+		hint("synchronise the system clock with NTP "
+		    "(for example: timedatectl set-ntp true)");
+		return;
+	}
+	if (strcmp(c, "ExpiredTokenException") == 0 ||
+	    strcmp(c, "ExpiredToken") == 0) {
+		hint("the session token has expired: get new temporary "
+		    "credentials, or use a long-term access key");
+		return;
+	}
+	if (strcmp(c, "AccessDeniedException") == 0 ||
+	    strcmp(c, "AccessDenied") == 0) {
+		hint("check that the IAM user has a policy allowing "
+		    "cloudtrail:LookupEvents (see examples/iam-policy.json)");
+		hint("check for SCPs that block CloudTrail in this account "
+		    "or region");
+		return;
+	}
+	hint("check the access key id and secret access key "
+	    "(they must belong to an active IAM access key)");
+	hint("check that the IAM user has a policy allowing "
+	    "cloudtrail:LookupEvents");
+	hint("check for SCPs that block CloudTrail");
+}
+
+static void
+connect_hints(void)
+{
+	hint("use a region code such as us-east-1");
+	hint("check that CloudTrail is enabled in the region");
+	hint("check the network, the proxy (HTTPS_PROXY, NO_PROXY) and "
+	    "--endpoint-url");
+}
+
+static void
+report_skew(const struct ct_error *err)
+{
+	long s = err->skew_seconds < 0 ? -err->skew_seconds : err->skew_seconds;
+
+	if (err->skew_seconds == 0) {
+		log_error("the local clock is wrong: AWS rejected the request "
+		    "time");
+		return;
+	}
+	log_error("the local clock is %ld min %ld s %s AWS's clock: fix NTP",
+	    s / 60, s % 60, err->skew_seconds > 0 ? "behind" : "ahead of");
+}
+
+void
+ct_report_error(const char *region, const struct ct_error *err, bool hints)
+{
+	log_error("%s", first_line(err));
+	log_error("region %s: %s%s%s", region, err->code,
+	    err->message[0] != '\0' ? ": " : "", err->message);
+	if (err->kind == CT_THROTTLED)
+		log_error("gave up after %d attempts", err->attempts);
+	if (err->clock_skew)
+		report_skew(err);
+	if (!hints)
+		return;
+	if (err->kind == CT_AUTH)
+		auth_hints(err);
+	else if (err->kind == CT_CONNECT)
+		connect_hints();
+}

@@ -1,0 +1,234 @@
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "util.h"
+
+struct http_client {
+	CURL *curl;
+	char *ca_bundle;
+	long timeout;
+};
+
+/* The body being received, with the cap that keeps a hostile server small. */
+struct body {
+	struct strbuf sb;
+	int too_large;
+};
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct body *b = arg;
+	size_t n = size * nmemb;
+
+	if (b->sb.len + n > HTTP_MAX_BODY) {
+		b->too_large = 1;
+		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	strbuf_add(&b->sb, data, n);
+	return n;
+}
+
+/* Keeps the two headers we use: the AWS error type and the server's Date. */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_response *resp = arg;
+	size_t n = size * nmemb, namelen;
+	const char *colon = memchr(data, ':', n);
+	char *dst;
+	size_t dstsize, vlen;
+
+	if (colon == NULL)
+		return n;
+	namelen = (size_t)(colon - data);
+	if (namelen == 16 && strncasecmp(data, "x-amzn-ErrorType", 16) == 0) {
+		dst = resp->error_type;
+		dstsize = sizeof(resp->error_type);
+	} else if (namelen == 4 && strncasecmp(data, "Date", 4) == 0) {
+		dst = resp->date;
+		dstsize = sizeof(resp->date);
+	} else
+		return n;
+	colon++;
+	vlen = n - (size_t)(colon - data);
+	while (vlen > 0 && (*colon == ' ' || *colon == '\t'))
+		colon++, vlen--;
+	while (vlen > 0 && (colon[vlen - 1] == '\r' || colon[vlen - 1] == '\n' ||
+	    colon[vlen - 1] == ' '))
+		vlen--;
+	if (vlen >= dstsize)
+		vlen = dstsize - 1;
+	memcpy(dst, colon, vlen);
+	dst[vlen] = '\0';
+	return n;
+}
+
+/*
+ * --ca-bundle adds trust rather than replacing it: the bundle's
+ * certificates join the system store that curl has already loaded.
+ */
+static CURLcode
+add_ca_bundle(CURL *curl, void *sslctx, void *arg)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(sslctx);
+
+	(void)curl;
+	if (X509_STORE_load_file(store, arg) != 1)
+		return CURLE_SSL_CACERT_BADFILE;
+	return CURLE_OK;
+}
+
+struct http_client *
+http_client_new(const char *ca_bundle, long timeout)
+{
+	struct http_client *c = xcalloc(1, sizeof(*c));
+
+	c->curl = curl_easy_init();
+	if (c->curl == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->ca_bundle = ca_bundle ? xstrdup(ca_bundle) : NULL;
+	c->timeout = timeout;
+	return c;
+}
+
+void
+http_client_free(struct http_client *c)
+{
+	if (c == NULL)
+		return;
+	curl_easy_cleanup(c->curl);
+	free(c->ca_bundle);
+	free(c);
+}
+
+static void
+set_options(struct http_client *c, struct body *b, struct http_response *resp)
+{
+	CURL *curl = c->curl;
+	long connect_timeout = c->timeout < 30 ? c->timeout : 30;
+
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->ca_bundle != NULL) {
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_bundle);
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, c->ca_bundle);
+	}
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, c->timeout);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)HTTP_MAX_BODY);
+	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "bedrock-trail/" VERSION);
+}
+
+static enum http_failure
+classify(CURLcode rc, const struct body *b)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return HTTP_OK;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return HTTP_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return HTTP_TIMEOUT;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return HTTP_TLS;
+	case CURLE_FILESIZE_EXCEEDED:
+		return HTTP_TOO_LARGE;
+	case CURLE_WRITE_ERROR:
+		return b->too_large ? HTTP_TOO_LARGE : HTTP_OTHER;
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return HTTP_DROPPED;
+	default:
+		return HTTP_OTHER;
+	}
+}
+
+enum http_failure
+http_post(struct http_client *c, const char *url, const char *const *headers,
+    size_t nheaders, const char *body, size_t body_len,
+    struct http_response *resp)
+{
+	struct curl_slist *list = NULL;
+	struct body b = { 0 };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	enum http_failure f;
+	CURLcode rc;
+
+	memset(resp, 0, sizeof(*resp));
+	for (size_t i = 0; i < nheaders; i++)
+		list = curl_slist_append(list, headers[i]);
+	/* curl would otherwise send "Expect: 100-continue" on large bodies. */
+	list = curl_slist_append(list, "Expect:");
+
+	curl_easy_reset(c->curl);
+	set_options(c, &b, resp);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)body_len);
+
+	rc = curl_easy_perform(c->curl);
+	curl_slist_free_all(list);
+	f = classify(rc, &b);
+	if (f != HTTP_OK) {
+		snprintf(resp->error, sizeof(resp->error), "%s",
+		    f == HTTP_TOO_LARGE ? "response body larger than 16 MiB"
+		    : errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		strbuf_free(&b.sb);
+		return f;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (b.sb.buf == NULL)
+		strbuf_add(&b.sb, "", 0);
+	resp->body = b.sb.buf;
+	resp->len = b.sb.len;
+	return HTTP_OK;
+}
+
+void
+http_response_free(struct http_response *resp)
+{
+	if (resp == NULL)
+		return;
+	free(resp->body);
+	resp->body = NULL;
+	resp->len = 0;
+}
