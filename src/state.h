@@ -1,0 +1,78 @@
+/*
+ * The poll state: per region, the cursor and the ids of events already
+ * emitted inside the overlap; and the one append that may be under way
+ * (the exactly-once protocol of output.c). A JSON file, versioned,
+ * replaced atomically, mode 0600, guarded by a lock file.
+ *
+ * File: {"version":1,"regions":{"us-east-1":{"cursor":"2026-11-24T07:00:00Z",
+ *   "seen":[["EVENTID",1764000000],...]}},
+ *   "pending":{"region":"us-east-1","output":"/var/log/x.jsonl","dev":N,
+ *   "ino":N,"offset":N,"length":N,"sha256":"HEX","cursor":"...",
+ *   "seen":[...]}}        ("pending" only while an append is under way)
+ *
+ * Functions return 0 or a sysexits(3) code after reporting it.
+ */
+#ifndef STATE_H
+#define STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "strset.h"
+
+struct region_state {
+	char *region;
+	bool has_cursor;
+	time_t cursor;
+	struct strset seen;	/* event id -> eventTime */
+};
+
+/* What is about to be appended to a file, and the region state after it. */
+struct pending_append {
+	bool active;
+	char *output;
+	unsigned long long dev, ino;
+	long long offset, length;
+	char sha256[65];
+	struct region_state after;	/* region, cursor, seen */
+};
+
+struct state {
+	struct region_state *regions;
+	size_t nregions;
+	struct pending_append pending;
+};
+
+/*
+ * Loads path into st. A missing file is an empty state. Anything else
+ * that is not a valid state file (bad JSON, wrong types, unknown version,
+ * bad times) is EX_DATAERR with a message naming the file; the file is
+ * never changed or reset.
+ */
+int state_load(const char *path, struct state *st);
+
+/*
+ * Replaces path atomically: temp file in the same directory (mode 0600),
+ * write, fsync, rename, fsync of the directory. Creates the directory
+ * (0700) if missing. EX_CANTCREAT or EX_IOERR on failure.
+ */
+int state_save(const char *path, const struct state *st);
+
+/* The region's entry, added (no cursor, nothing seen) if missing. */
+struct region_state *state_region(struct state *st, const char *region);
+
+/* Replaces dst's cursor and seen set with src's (src is emptied). */
+void state_region_move(struct region_state *dst, struct region_state *src);
+
+void state_region_free(struct region_state *);
+void state_free(struct state *);
+
+/*
+ * Takes the lock "PATH.lock" (created 0600) without waiting; the lock is
+ * held until the process exits or closes *fd. A held lock is EX_TEMPFAIL
+ * with a message naming the holder's pid.
+ */
+int state_lock(const char *path, int *fd);
+
+#endif
