@@ -326,8 +326,10 @@ test_key_file_of_wrong_size(void)
 	T_EQ_INT(load_failing(key, &err), EX_DATAERR);
 	T_ASSERT(strstr(err, key) != NULL);
 	free(err);
+	/* One byte too many: the size is the error, not the key. */
 	write_bytes(key, bytes, 33, 0600);
 	T_EQ_INT(load_failing(key, &err), EX_DATAERR);
+	T_ASSERT(strstr(err, "key file must hold exactly 32 bytes") != NULL);
 	free(err);
 	write_bytes(key, bytes, 0, 0600);
 	T_EQ_INT(load_failing(key, &err), EX_DATAERR);
