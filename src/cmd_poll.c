@@ -1,0 +1,290 @@
+/*
+ * poll: for each region, concurrently, fetch the window since the cursor;
+ * then, region by region, write its records oldest first and advance its
+ * cursor (SPEC section 3). A region that fails writes nothing and keeps
+ * its cursor; the others go on.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "credentials.h"
+#include "fetch.h"
+#include "log.h"
+#include "output.h"
+#include "state.h"
+#include "util.h"
+
+struct poll {
+	struct config *cfg;
+	struct credentials creds;
+	struct state state;
+	bool use_state;		/* false for a --since/--until window */
+	int lock_fd;
+	struct output out;
+	struct fetch_job *jobs;
+	size_t njobs;
+	time_t now;
+	time_t since, until;	/* the one-off window */
+};
+
+/* LookupEvents answers for the last 90 days; keep a minute of margin. */
+#define LOOKUP_MAX_AGE (90L * 86400 - 60)
+
+/*
+ * The region's window: from the cursor less the overlap (or the first-poll
+ * lookback), or the one-off window; never older than CloudTrail keeps.
+ */
+static void
+region_window(const struct poll *p, const struct region_state *rs,
+    struct fetch_job *job)
+{
+	time_t oldest = p->now - LOOKUP_MAX_AGE;
+	char a[32], b[32];
+
+	if (!p->use_state) {
+		job->start = p->since;
+		job->end = p->until;
+	} else {
+		job->start = rs->has_cursor ? rs->cursor - p->cfg->overlap
+		    : p->now - p->cfg->first_poll_lookback;
+		job->end = p->now;
+	}
+	if (job->start >= oldest)
+		return;
+	log_warn("%s: CloudTrail keeps 90 days of events: the window starts "
+	    "at %s instead of %s, and the events between were skipped",
+	    job->region, time_format_iso8601(oldest, a, sizeof(a)),
+	    time_format_iso8601(job->start, b, sizeof(b)));
+	job->start = oldest;
+}
+
+/* A kill during an earlier poll may have left an append half done. */
+static int
+recover(struct poll *p)
+{
+	struct pending_append *pa = &p->state.pending;
+	bool applied;
+	int rc;
+
+	if (!pa->active)
+		return 0;
+	if ((rc = output_recover(pa, &applied)) != 0)
+		return rc;
+	if (applied)
+		state_region_move(state_region(&p->state, pa->after.region),
+		    &pa->after);
+	log_verbose("recovered an interrupted append to %s (%s)", pa->output,
+	    applied ? "complete" : "discarded");
+	pa->active = false;
+	return state_save(p->cfg->state_file, &p->state);
+}
+
+static void
+setup_jobs(struct poll *p)
+{
+	p->njobs = p->cfg->regions.n;
+	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
+	/* Every region's entry first: adding one may move the others. */
+	for (size_t i = 0; p->use_state && i < p->njobs; i++)
+		state_region(&p->state, p->cfg->regions.v[i]);
+	for (size_t i = 0; i < p->njobs; i++) {
+		struct fetch_job *job = &p->jobs[i];
+		struct region_state *rs = NULL;
+
+		job->cfg = p->cfg;
+		job->creds = &p->creds;
+		job->region = p->cfg->regions.v[i];
+		if (p->use_state) {
+			rs = state_region(&p->state, job->region);
+			job->emitted = &rs->seen;
+		}
+		region_window(p, rs, job);
+	}
+}
+
+/* Shows, on a terminal, how far each region has come. */
+static void
+show_progress(const struct poll *p, bool final)
+{
+	struct strbuf sb = { 0 };
+
+	strbuf_adds(&sb, "\r\033[K");
+	for (size_t i = 0; !final && i < p->njobs; i++)
+		strbuf_addf(&sb, "%s%s: %lu pages, %lu events", i ? "; " : "",
+		    p->jobs[i].region, atomic_load(&p->jobs[i].pages),
+		    atomic_load(&p->jobs[i].events));
+	(void)!write(STDERR_FILENO, sb.buf, sb.len);
+	strbuf_free(&sb);
+}
+
+static bool
+all_done(const struct poll *p)
+{
+	for (size_t i = 0; i < p->njobs; i++)
+		if (!atomic_load(&p->jobs[i].done))
+			return false;
+	return true;
+}
+
+/* Each region has its own rate limit at AWS: fetch them side by side. */
+static int
+fetch_all(struct poll *p)
+{
+	pthread_t *threads = xcalloc(p->njobs, sizeof(*threads));
+	bool progress = isatty(STDERR_FILENO) && log_get_level() != LOG_QUIET;
+	size_t started;
+	int rc = 0;
+
+	for (started = 0; started < p->njobs; started++)
+		if (pthread_create(&threads[started], NULL, fetch_region,
+		    &p->jobs[started]) != 0) {
+			log_error("cannot start a thread");
+			rc = EX_OSERR;
+			break;
+		}
+	while (progress && rc == 0 && !all_done(p)) {
+		show_progress(p, false);
+		sleep_seconds(0.25);
+	}
+	if (progress)
+		show_progress(p, true);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	return rc;
+}
+
+struct drain_ctx {
+	struct batch *batch;
+	struct strset *keep;
+	time_t keep_from;
+};
+
+static int
+on_record(time_t t, const char *id, const char *line, size_t len, void *arg)
+{
+	struct drain_ctx *c = arg;
+
+	if (t >= c->keep_from)
+		strset_add(c->keep, id, t);
+	return batch_add(c->batch, line, len) == 0 ? 0 : -1;
+}
+
+static void
+keep_recent(const char *id, time_t t, void *arg)
+{
+	struct drain_ctx *c = arg;
+
+	if (t >= c->keep_from)
+		strset_add(c->keep, id, t);
+}
+
+/*
+ * The region state after this batch: cursor at the window's end, and the
+ * ids the next poll's overlap will see again.
+ */
+static int
+render(struct poll *p, struct fetch_job *job, struct batch *b,
+    struct region_state *after)
+{
+	struct drain_ctx c = { b, &after->seen, job->end - p->cfg->overlap };
+	int rc;
+
+	after->region = xstrdup(job->region);
+	after->has_cursor = true;
+	after->cursor = job->end;
+	if ((rc = batch_begin(b)) != 0)
+		return rc;
+	if (spool_drain(job->spool, on_record, &c) == -1)
+		return EX_IOERR;
+	if (job->emitted != NULL)
+		strset_each(job->emitted, keep_recent, &c);
+	return batch_end(b);
+}
+
+static void
+pending_clear(struct pending_append *pa)
+{
+	free(pa->output);
+	pa->output = NULL;
+	state_region_free(&pa->after);
+	pa->active = false;
+}
+
+/* To a file: announce the append in the state, append, then commit. */
+static int
+append_file(struct poll *p, struct batch *b, struct region_state *after,
+    struct region_state *rs)
+{
+	struct pending_append *pa = &p->state.pending;
+	int rc;
+
+	pending_clear(pa);
+	*pa = (struct pending_append){ true, xstrdup(p->out.path), p->out.dev,
+		p->out.ino, output_offset(&p->out), b->length, "", { 0 } };
+	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
+	state_region_move(&pa->after, after);
+	pa->after.region = xstrdup(rs->region);
+	if ((rc = state_save(p->cfg->state_file, &p->state)) != 0)
+		goto out;
+	if ((rc = output_append(&p->out, b)) != 0) {
+		output_rollback(&p->out, pa->offset);
+		pending_clear(pa);
+		state_save(p->cfg->state_file, &p->state);
+		goto out;
+	}
+	state_region_move(rs, &pa->after);
+	pending_clear(pa);
+	rc = state_save(p->cfg->state_file, &p->state);
+out:
+	pending_clear(pa);
+	return rc;
+}
+
+static int
+write_region(struct poll *p, struct fetch_job *job)
+{
+	struct batch b;
+	struct region_state after = { 0 };
+	struct region_state *rs;
+	int rc;
+
+	if ((rc = render(p, job, &b, &after)) != 0)
+		goto out;
+	if (!p->use_state) {
+		rc = b.length > 0 ? output_append(&p->out, &b) : 0;
+		goto out;
+	}
+	rs = state_region(&p->state, job->region);
+	if (b.length > 0 && p->out.path != NULL) {
+		rc = append_file(p, &b, &after, rs);
+		goto out;
+	}
+	/* Stdout: written before the state moves, so nothing is ever lost. */
+	if (b.length > 0 && (rc = output_append(&p->out, &b)) != 0)
+		goto out;
+	state_region_move(rs, &after);
+	rc = state_save(p->cfg->state_file, &p->state);
+out:
+	batch_free(&b);
+	state_region_free(&after);
+	return rc;
+}
+
+static void
+summarise(const struct fetch_job *job)
+{
+	char a[32], b[32];
+
+	log_info("%s: %s to %s, %lu pages, %zu events, %zu models, "
+	    "%zu principals, %.1f s", job->region,
+	    time_format_iso8601(job->start, a, sizeof(a)),
+	    time_format_iso8601(job->end, b, sizeof(b)),
+	    atomic_load(&job->pages), spool_count(job->spool),
+	    job->models.count, job->principals.count, job->seconds);
+}
