@@ -32,6 +32,8 @@ struct config_overrides {
 struct config {
 	char *path;		/* the file read, or NULL: built-in defaults */
 	struct strlist regions;	/* may be empty until the store is consulted */
+	/* Where regions came from, for status: "-r", "AWS_REGION", ... or NULL. */
+	const char *regions_from;
 	struct strlist event_sources;
 	struct strlist event_names;
 	enum extra_field extra_fields[8];
@@ -57,6 +59,9 @@ struct config {
  * the file, line and column: "FILE:LINE:COL: unknown key 'regoins'".
  */
 int config_load(struct config *cfg, const struct config_overrides *o);
+/* config_load with the root-or-not decision made by the caller (tests). */
+int config_load_as(struct config *cfg, const struct config_overrides *o,
+    bool as_root);
 
 /*
  * Uses regions (from the stored connection) when neither the command line,
