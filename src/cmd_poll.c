@@ -288,3 +288,91 @@ summarise(const struct fetch_job *job)
 	    atomic_load(&job->pages), spool_count(job->spool),
 	    job->models.count, job->principals.count, job->seconds);
 }
+
+static int
+parse_window(struct poll *p, const struct cli *cli)
+{
+	p->use_state = cli->since == NULL && cli->until == NULL;
+	if (p->use_state)
+		return 0;
+	if (cli->since == NULL) {
+		log_error("usage error: --until needs --since");
+		return EX_USAGE;
+	}
+	if (time_parse_arg(cli->since, p->now, &p->since) == -1 ||
+	    (cli->until != NULL &&
+	    time_parse_arg(cli->until, p->now, &p->until) == -1)) {
+		log_error("usage error: TIME must be ISO 8601 UTC "
+		    "(2026-11-24T07:00:00Z) or an age (90m, 24h, 7d)");
+		return EX_USAGE;
+	}
+	if (cli->until == NULL)
+		p->until = p->now;
+	if (p->since >= p->until) {
+		log_error("usage error: --since must be before --until");
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* Takes the lock, loads the state and settles an interrupted append. */
+static int
+open_state(struct poll *p)
+{
+	int rc;
+
+	if (!p->use_state)
+		return 0;
+	if ((rc = state_lock(p->cfg->state_file, &p->lock_fd)) != 0)
+		return rc;
+	if ((rc = state_load(p->cfg->state_file, &p->state)) != 0)
+		return rc;
+	return recover(p);
+}
+
+/* Writes each region that fetched everything; the first failure decides. */
+static int
+write_all_regions(struct poll *p)
+{
+	int status = 0, rc;
+
+	for (size_t i = 0; i < p->njobs; i++) {
+		struct fetch_job *job = &p->jobs[i];
+
+		rc = job->status;
+		if (rc != 0)
+			ct_report_error(job->region, &job->err, false);
+		else if ((rc = write_region(p, job)) == 0)
+			summarise(job);
+		if (rc != 0 && status == 0)
+			status = rc;
+	}
+	return status;
+}
+
+int
+cmd_poll(struct cli *cli, struct config *cfg)
+{
+	struct poll p = { .cfg = cfg, .lock_fd = -1, .now = time(NULL) };
+	int rc;
+
+	if ((rc = parse_window(&p, cli)) != 0 ||
+	    (rc = open_state(&p)) != 0 ||
+	    (rc = credentials_resolve(cfg, &p.creds)) != 0 ||
+	    (rc = config_default_regions(cfg, &p.creds.regions)) != 0 ||
+	    (rc = output_open(cfg->output, &p.out)) != 0)
+		goto out;
+	setup_jobs(&p);
+	if ((rc = fetch_all(&p)) == 0)
+		rc = write_all_regions(&p);
+out:
+	for (size_t i = 0; i < p.njobs; i++)
+		fetch_job_free(&p.jobs[i]);
+	free(p.jobs);
+	output_close(&p.out);
+	credentials_clear(&p.creds);
+	state_free(&p.state);
+	if (p.lock_fd != -1)
+		close(p.lock_fd);
+	return rc;
+}
