@@ -14,10 +14,24 @@ struct sigv4_header {
 	const char *value;	/* trimmed, inner spaces folded for signing */
 };
 
+/*
+ * The request as sent. The signer adds no header: the caller includes
+ * Host, X-Amz-Date (sigv4_amz_date of the signer's time) and, with a
+ * session token, X-Amz-Security-Token, and sends exactly these.
+ */
 struct sigv4_request {
 	const char *method;		/* "POST" */
-	const char *path;		/* "/" , already URI-encoded once */
-	const char *query;		/* "" or "a=b&c=d", unencoded order */
+	/*
+	 * "/", as on the wire (already URI-encoded once). Signed the non-S3
+	 * way: dot segments and empty segments removed, each segment
+	 * URI-encoded again.
+	 */
+	const char *path;
+	/*
+	 * "" or "a=b&c=d" in any order, names and values not yet
+	 * URI-encoded: the signer encodes and sorts them.
+	 */
+	const char *query;
 	const struct sigv4_header *headers;	/* all headers to sign */
 	size_t nheaders;
 	const void *payload;
@@ -32,7 +46,10 @@ struct sigv4_signer {
 	time_t time;			/* the request time, UTC */
 };
 
-/* Each returns a malloc'd string the caller frees. */
+/*
+ * Each returns a malloc'd string the caller frees, or NULL (reported) if
+ * OpenSSL fails.
+ */
 char *sigv4_canonical_request(const struct sigv4_request *);
 char *sigv4_string_to_sign(const struct sigv4_signer *,
     const char *canonical_request);
