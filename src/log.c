@@ -19,8 +19,11 @@ log_get_level(void)
 	return level;
 }
 
-/* One write(2) per message so that lines from region threads never mix. */
-static void
+/*
+ * One write(2) per message so that lines from region threads never mix.
+ * The attribute lets clang check callers' formats (-Wformat-nonliteral).
+ */
+static void __attribute__((format(printf, 2, 0)))
 emit(const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[4096];
