@@ -78,3 +78,5 @@ clean:
 	rm -rf build bedrock-trail
 
 .PHONY: all deps unit check demo bench install uninstall clean
+
+include tests/fuzz/fuzz.mk
