@@ -80,3 +80,4 @@ clean:
 .PHONY: all deps unit check demo bench install uninstall clean
 
 include tests/fuzz/fuzz.mk
+include tests/sanitize.mk

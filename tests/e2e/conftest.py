@@ -139,6 +139,9 @@ class Runner:
             "AWS_SHARED_CREDENTIALS_FILE": str(self.home /
                 "aws-credentials-absent"),
         }
+        # make check-asan's sanitizer settings reach the binary.
+        env.update((k, v) for k, v in os.environ.items() if k in (
+            "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"))
         for k, v in (overrides or {}).items():
             if v is None:
                 env.pop(k, None)
