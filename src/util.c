@@ -210,9 +210,16 @@ char *
 time_format_iso8601(time_t t, char *out, size_t outsize)
 {
 	struct tm tm;
+	int n;
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, outsize, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	/*
+	 * Not strftime's %Y: it writes the year 475 as "475", which
+	 * time_parse_iso8601 (four digits) refuses to read back.
+	 */
+	if (gmtime_r(&t, &tm) == NULL || (n = snprintf(out, outsize,
+	    "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec)) < 0 || (size_t)n >= outsize)
 		snprintf(out, outsize, "?");
 	return out;
 }
