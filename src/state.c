@@ -194,7 +194,7 @@ parse_sha256(const cJSON *item, char *out, char *why)
 static int
 parse_pending(const cJSON *obj, struct pending_append *p, char *why)
 {
-	long long dev, ino;
+	long long dev = 0, ino = 0;
 
 	if (!cJSON_IsObject(obj))
 		return bad(why, "\"pending\" is not an object");
