@@ -81,3 +81,4 @@ clean:
 
 include tests/fuzz/fuzz.mk
 include tests/sanitize.mk
+include tests/lint.mk

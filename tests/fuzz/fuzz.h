@@ -29,15 +29,19 @@ void fuzz_target_init(void);
 const char *fuzz_path(const char *name);
 
 /* Replaces path with exactly len bytes of data, with mode. */
-void fuzz_write_file(const char *path, const void *data, size_t len,
-    unsigned int mode);
+void fuzz_write_file(
+    const char *path, const void *data, size_t len, unsigned int mode);
 
 /* A NUL-terminated copy of data (the caller frees it). */
 char *fuzz_strndup(const uint8_t *data, size_t len);
 
-/* Aborts with "invariant: MSG" when cond is false. */
+/* Aborts with "FILE:LINE: invariant: MSG" when cond is false. */
 #define FUZZ_CHECK(cond, msg) \
-	fuzz_check((cond) != 0, (msg), __FILE__, __LINE__)
-void fuzz_check(int ok, const char *msg, const char *file, int line);
+	do { \
+		if (!(cond)) \
+			fuzz_fail((msg), __FILE__, __LINE__); \
+	} while (0)
+void fuzz_fail(const char *msg, const char *file, int line)
+    __attribute__((noreturn));
 
 #endif

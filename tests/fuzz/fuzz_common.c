@@ -40,11 +40,18 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char *const unset[] = {
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE",
-		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDTRAIL",
-		"AWS_CA_BUNDLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_SESSION_TOKEN", "AWS_SHARED_CREDENTIALS_FILE",
-		"XDG_CONFIG_HOME", "XDG_STATE_HOME",
+		"AWS_REGION",
+		"AWS_DEFAULT_REGION",
+		"AWS_PROFILE",
+		"AWS_ENDPOINT_URL",
+		"AWS_ENDPOINT_URL_CLOUDTRAIL",
+		"AWS_CA_BUNDLE",
+		"AWS_ACCESS_KEY_ID",
+		"AWS_SECRET_ACCESS_KEY",
+		"AWS_SESSION_TOKEN",
+		"AWS_SHARED_CREDENTIALS_FILE",
+		"XDG_CONFIG_HOME",
+		"XDG_STATE_HOME",
 	};
 	const char *tmp = getenv("TMPDIR");
 	size_t i;
@@ -96,13 +103,14 @@ fuzz_path(const char *name)
 }
 
 void
-fuzz_write_file(const char *path, const void *data, size_t len,
-    unsigned int mode)
+fuzz_write_file(
+    const char *path, const void *data, size_t len, unsigned int mode)
 {
 	int fd;
 
 	unlink(path);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, (mode_t)mode)) == -1 ||
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, (mode_t)mode)) ==
+		-1 ||
 	    fchmod(fd, (mode_t)mode) == -1 ||
 	    (len > 0 && write(fd, data, len) != (ssize_t)len) ||
 	    close(fd) == -1) {
@@ -123,10 +131,8 @@ fuzz_strndup(const uint8_t *data, size_t len)
 }
 
 void
-fuzz_check(int ok, const char *msg, const char *file, int line)
+fuzz_fail(const char *msg, const char *file, int line)
 {
-	if (ok)
-		return;
 	dprintf(report_fd, "%s:%d: invariant: %s\n", file, line, msg);
 	abort();
 }

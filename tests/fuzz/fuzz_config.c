@@ -20,22 +20,23 @@ check_config(const struct config *cfg, const char *path)
 {
 	size_t i;
 
-	FUZZ_CHECK(cfg->path != NULL && strcmp(cfg->path, path) == 0,
-	    "path");
+	FUZZ_CHECK(cfg->path != NULL && strcmp(cfg->path, path) == 0, "path");
 	for (i = 0; i < cfg->regions.n; i++)
 		FUZZ_CHECK(config_region_valid(cfg->regions.v[i]),
 		    "accepted an invalid region");
 	FUZZ_CHECK(cfg->nextra_fields <=
-	    sizeof(cfg->extra_fields) / sizeof(cfg->extra_fields[0]),
+		sizeof(cfg->extra_fields) / sizeof(cfg->extra_fields[0]),
 	    "extra_fields overflow");
 	for (i = 0; i < cfg->nextra_fields; i++)
 		FUZZ_CHECK(cfg->extra_fields[i] <= EXTRA_INFERENCE_REGION,
 		    "unknown extra field");
 	FUZZ_CHECK(cfg->state_file != NULL && cfg->key_file != NULL &&
-	    cfg->credentials_file != NULL && cfg->output != NULL &&
-	    cfg->profile != NULL, "a default went missing");
+		cfg->credentials_file != NULL && cfg->output != NULL &&
+		cfg->profile != NULL,
+	    "a default went missing");
 	FUZZ_CHECK(cfg->first_poll_lookback >= 0 && cfg->overlap >= 0 &&
-	    cfg->timeout >= 0, "negative duration");
+		cfg->timeout >= 0,
+	    "negative duration");
 }
 
 int

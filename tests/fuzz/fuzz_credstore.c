@@ -21,17 +21,19 @@
 #include "fuzz.h"
 #include "util.h"
 
-#define HEADER_LEN	5
-#define NONCE_LEN	12
-#define TAG_LEN		16
+#define HEADER_LEN 5
+#define NONCE_LEN  12
+#define TAG_LEN	   16
 
-/* Not a secret: a key for fuzzing only. */
+/* Not a secret: a key for fuzzing only, eight bytes a line. */
+/* clang-format off */
 static const unsigned char key[32] = {
 	0x62, 0x74, 0x2d, 0x66, 0x75, 0x7a, 0x7a, 0x2d,
 	0x6b, 0x65, 0x79, 0x00, 0x01, 0x02, 0x03, 0x04,
 	0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
 	0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14,
 };
+/* clang-format on */
 static const char *const sealed_id = "AKIAIOSFODNN7EXAMPLE";
 static const char *const sealed_secret =
     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -80,13 +82,13 @@ verifies(const uint8_t *blob, size_t len)
 	pt = xmalloc(ctlen + 1);
 	ctx = EVP_CIPHER_CTX_new();
 	ok = ctx != NULL &&
-	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key,
-	    blob + HEADER_LEN) == 1 &&
+	    EVP_DecryptInit_ex(
+		ctx, EVP_aes_256_gcm(), NULL, key, blob + HEADER_LEN) == 1 &&
 	    EVP_DecryptUpdate(ctx, NULL, &n, blob, HEADER_LEN) == 1 &&
-	    EVP_DecryptUpdate(ctx, pt, &n, blob + HEADER_LEN + NONCE_LEN,
-	    (int)ctlen) == 1 &&
+	    EVP_DecryptUpdate(
+		ctx, pt, &n, blob + HEADER_LEN + NONCE_LEN, (int)ctlen) == 1 &&
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
-	    (void *)(blob + len - TAG_LEN)) == 1 &&
+		(void *)(blob + len - TAG_LEN)) == 1 &&
 	    EVP_DecryptFinal_ex(ctx, pt + n, &n) == 1;
 	EVP_CIPHER_CTX_free(ctx);
 	free(pt);
@@ -147,9 +149,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	FUZZ_CHECK((rc == 0) == genuine, "load disagrees with AES-GCM");
 	if (rc == 0) {
 		FUZZ_CHECK(same(c.access_key_id, sealed_id) &&
-		    same(c.secret_access_key, sealed_secret) &&
-		    same(c.session_token, sealed_token) &&
-		    c.regions.n == 2 && c.source == CRED_STORE,
+			same(c.secret_access_key, sealed_secret) &&
+			same(c.session_token, sealed_token) &&
+			c.regions.n == 2 && c.source == CRED_STORE,
 		    "decoded credentials differ from the sealed ones");
 		check_mutations(data, len);
 	}

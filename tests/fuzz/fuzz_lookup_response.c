@@ -31,12 +31,13 @@ check_page(const struct ct_page *page)
 	for (i = 0; i < page->nevents; i++) {
 		const struct ct_event *ev = &page->events[i];
 
-		FUZZ_CHECK(ev->event_id != NULL &&
-		    ev->cloudtrail_event != NULL, "event without its strings");
-		FUZZ_CHECK(strlen(ev->cloudtrail_event) ==
-		    ev->cloudtrail_event_len, "CloudTrailEvent length");
-		r = record_reduce(ev->cloudtrail_event,
-		    ev->cloudtrail_event_len, NULL, &rec);
+		FUZZ_CHECK(ev->event_id != NULL && ev->cloudtrail_event != NULL,
+		    "event without its strings");
+		FUZZ_CHECK(
+		    strlen(ev->cloudtrail_event) == ev->cloudtrail_event_len,
+		    "CloudTrailEvent length");
+		r = record_reduce(
+		    ev->cloudtrail_event, ev->cloudtrail_event_len, NULL, &rec);
 		record_check(ev->cloudtrail_event, ev->cloudtrail_event_len,
 		    NULL, r, &rec);
 	}
@@ -61,9 +62,11 @@ classify(long status, const char *header, const char *body)
 	ct_classify(status, header, body, body, 1767225600, &err);
 	FUZZ_CHECK(err.kind != CT_OK && err.kind <= CT_REQUEST, "kind");
 	FUZZ_CHECK(memchr(err.code, '\0', sizeof(err.code)) != NULL &&
-	    err.code[0] != '\0' && printable(err.code), "code");
+		err.code[0] != '\0' && printable(err.code),
+	    "code");
 	FUZZ_CHECK(memchr(err.message, '\0', sizeof(err.message)) != NULL &&
-	    printable(err.message), "message");
+		printable(err.message),
+	    "message");
 	FUZZ_CHECK(err.http_status == status, "status");
 	FUZZ_CHECK(!err.clock_skew || err.kind == CT_AUTH, "skew");
 	if (status == 429)
@@ -86,7 +89,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		check_page(&page);
 	else
 		FUZZ_CHECK(page.events == NULL && page.nevents == 0 &&
-		    page.next_token == NULL, "failed parse left a page");
+			page.next_token == NULL,
+		    "failed parse left a page");
 	ct_page_free(&page);
 
 	body = fuzz_strndup(data, len);

@@ -9,16 +9,11 @@
 #include "record.h"
 #include "record_check.h"
 
-static const enum extra_field extras[] = {
-	EXTRA_INFERENCE_REGION, EXTRA_SOURCE_IP, EXTRA_INFERENCE_REGION,
-	EXTRA_USER_AGENT,
-};
+static const enum extra_field extras[] = { EXTRA_INFERENCE_REGION,
+	EXTRA_SOURCE_IP, EXTRA_INFERENCE_REGION, EXTRA_USER_AGENT };
 static struct strlist names;
-static struct record_options opts[3] = {
-	{ NULL, NULL, 0 },
-	{ NULL, extras, 4 },
-	{ &names, extras + 1, 1 },
-};
+static struct record_options opts[3] = { { NULL, NULL, 0 }, { NULL, extras, 4 },
+	{ &names, extras + 1, 1 } };
 
 void
 fuzz_target_init(void)
@@ -41,8 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	FUZZ_CHECK(r[0] != RECORD_FILTERED && r[1] == r[0],
 	    "extra fields changed the result");
-	FUZZ_CHECK(r[2] == r[0] || (r[0] == RECORD_OK &&
-	    r[2] == RECORD_FILTERED), "a filter changed more than filtering");
+	FUZZ_CHECK(
+	    r[2] == r[0] || (r[0] == RECORD_OK && r[2] == RECORD_FILTERED),
+	    "a filter changed more than filtering");
 	record_free(&rec);
 	return 0;
 }

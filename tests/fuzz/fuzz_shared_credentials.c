@@ -38,13 +38,14 @@ check_value(const char *v, const uint8_t *data, size_t len)
 	n = strlen(v);
 	FUZZ_CHECK(strchr(v, '\n') == NULL, "value spans lines");
 	FUZZ_CHECK(v[0] != ' ' && v[0] != '\t' && v[n - 1] != ' ' &&
-	    v[n - 1] != '\t' && v[n - 1] != '\r', "value not trimmed");
+		v[n - 1] != '\t' && v[n - 1] != '\r',
+	    "value not trimmed");
 	FUZZ_CHECK(contains(data, len, v), "value not in the file");
 }
 
 static void
-read_profile(const char *path, const char *profile, const uint8_t *data,
-    size_t len)
+read_profile(
+    const char *path, const char *profile, const uint8_t *data, size_t len)
 {
 	struct credentials c = { 0 };
 	int rc;
@@ -60,8 +61,9 @@ read_profile(const char *path, const char *profile, const uint8_t *data,
 		FUZZ_CHECK(contains(data, len, profile),
 		    "found a profile the file does not name");
 	} else
-		FUZZ_CHECK(c.access_key_id == NULL &&
-		    c.secret_access_key == NULL, "failure left credentials");
+		FUZZ_CHECK(
+		    c.access_key_id == NULL && c.secret_access_key == NULL,
+		    "failure left credentials");
 	credentials_clear(&c);
 }
 

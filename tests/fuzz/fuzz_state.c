@@ -51,7 +51,7 @@ same_set(const struct strset *a, const struct strset *b)
 	for (i = 0; i < a->nslots; i++)
 		if (a->slots[i].key != NULL &&
 		    (!set_time(b, a->slots[i].key, &t) ||
-		    t != a->slots[i].time))
+			t != a->slots[i].time))
 			return false;
 	return true;
 }
@@ -86,8 +86,8 @@ check_same(const struct state *a, const struct state *b)
 	FUZZ_CHECK(a->nregions == b->nregions, "region count changed");
 	for (i = 0; i < a->nregions; i++) {
 		for (j = 0; j < b->nregions; j++)
-			if (same_str(a->regions[i].region,
-			    b->regions[j].region))
+			if (same_str(
+				a->regions[i].region, b->regions[j].region))
 				break;
 		FUZZ_CHECK(j < b->nregions, "region lost");
 		FUZZ_CHECK(same_region(&a->regions[i], &b->regions[j]),

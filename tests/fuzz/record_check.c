@@ -8,15 +8,11 @@
 
 #include "fuzz.h"
 
-static const char *const base_keys[] = {
-	"eventID", "eventTime", "eventName", "eventSource", "awsRegion",
-	"recipientAccountId", "modelId", "modelName", "modelProvider",
-	"userIdentity", "errorCode",
-};
-static const char *const identity_keys[] = {
-	"type", "arn", "accountId", "principalId", "userName",
-	"sessionIssuerArn",
-};
+static const char *const base_keys[] = { "eventID", "eventTime", "eventName",
+	"eventSource", "awsRegion", "recipientAccountId", "modelId",
+	"modelName", "modelProvider", "userIdentity", "errorCode" };
+static const char *const identity_keys[] = { "type", "arn", "accountId",
+	"principalId", "userName", "sessionIssuerArn" };
 
 static const cJSON *
 obj_at(const cJSON *o, const char *key)
@@ -111,12 +107,13 @@ check_keys(const cJSON *o, const char *const *keys, size_t n)
 	const cJSON *item;
 	size_t i = 0;
 
-	cJSON_ArrayForEach(item, o) {
+	cJSON_ArrayForEach (item, o) {
 		FUZZ_CHECK(i < n, "more keys than the allowlist");
-		FUZZ_CHECK(item->string != NULL &&
-		    strcmp(item->string, keys[i]) == 0, "key out of order");
+		FUZZ_CHECK(
+		    item->string != NULL && strcmp(item->string, keys[i]) == 0,
+		    "key out of order");
 		FUZZ_CHECK(cJSON_IsNull(item) || cJSON_IsString(item) ||
-		    strcmp(keys[i], "userIdentity") == 0,
+			strcmp(keys[i], "userIdentity") == 0,
 		    "value neither string nor null");
 		i++;
 	}
@@ -133,8 +130,8 @@ static void
 check_identity(const cJSON *out, const cJSON *in)
 {
 	const cJSON *uid = obj_at(in, "userIdentity");
-	const cJSON *issuer = obj_at(obj_at(uid, "sessionContext"),
-	    "sessionIssuer");
+	const cJSON *issuer =
+	    obj_at(obj_at(uid, "sessionContext"), "sessionIssuer");
 	const cJSON *name = child(out, "userName");
 	const char *arn;
 
@@ -157,8 +154,8 @@ check_identity(const cJSON *out, const cJSON *in)
 	    same_sanitized(name->valuestring, str_at(uid, "invokedBy")))
 		return;
 	FUZZ_CHECK(arn != NULL && name->valuestring[0] != '\0' &&
-	    has_suffix(arn, name->valuestring) &&
-	    arn[strlen(arn) - strlen(name->valuestring) - 1] == '/',
+		has_suffix(arn, name->valuestring) &&
+		arn[strlen(arn) - strlen(name->valuestring) - 1] == '/',
 	    "userName from outside userIdentity");
 }
 
@@ -182,25 +179,26 @@ check_model(const cJSON *out, const cJSON *in)
 	}
 	/* "" for an id of "" (cJSON turns a bad \u escape into a NUL). */
 	FUZZ_CHECK(cJSON_IsString(name) && has_suffix(id, name->valuestring) &&
-	    (name->valuestring[0] != '\0' || id[0] == '\0'),
+		(name->valuestring[0] != '\0' || id[0] == '\0'),
 	    "modelName not in modelId");
 	if (cJSON_IsNull(provider))
 		return;
 	plen = strlen(provider->valuestring);
 	FUZZ_CHECK(plen > 0 &&
-	    strncmp(name->valuestring, provider->valuestring, plen) == 0 &&
-	    name->valuestring[plen] == '.', "modelProvider not in modelName");
+		strncmp(name->valuestring, provider->valuestring, plen) == 0 &&
+		name->valuestring[plen] == '.',
+	    "modelProvider not in modelName");
 }
 
 static void
-check_extras(const cJSON *out, const cJSON *in,
-    const struct record_options *opts)
+check_extras(
+    const cJSON *out, const cJSON *in, const struct record_options *opts)
 {
 	const cJSON *extra = obj_at(in, "additionalEventData");
 	const cJSON *item;
 
 	for (item = child(out, "errorCode")->next; item != NULL;
-	    item = item->next) {
+	     item = item->next) {
 		if (strcmp(item->string, "sourceIPAddress") == 0)
 			check_copied(item, str_at(in, "sourceIPAddress"));
 		else if (strcmp(item->string, "userAgent") == 0)
@@ -238,26 +236,31 @@ check_line(const cJSON *in, const struct record_options *opts,
 	cJSON *out;
 
 	FUZZ_CHECK(opts->nextra_fields <= 16, "test options too long");
-	FUZZ_CHECK(rec->line.buf != NULL && strlen(rec->line.buf) ==
-	    rec->line.len, "line with a NUL");
+	FUZZ_CHECK(
+	    rec->line.buf != NULL && strlen(rec->line.buf) == rec->line.len,
+	    "line with a NUL");
 	FUZZ_CHECK(utf8_clean((const unsigned char *)rec->line.buf),
 	    "line not clean UTF-8");
 	out = cJSON_ParseWithOpts(rec->line.buf, NULL, 1);
 	FUZZ_CHECK(cJSON_IsObject(out), "line not a JSON object");
 	check_keys(out, keys, expected_keys(opts, keys));
-	FUZZ_CHECK(strcmp(check_copied(child(out, "eventID"),
-	    str_at(in, "eventID")), rec->event_id) == 0, "eventID");
-	FUZZ_CHECK(strcmp(check_copied(child(out, "eventTime"),
-	    str_at(in, "eventTime")), rec->event_time) == 0, "eventTime");
+	FUZZ_CHECK(
+	    strcmp(check_copied(child(out, "eventID"), str_at(in, "eventID")),
+		rec->event_id) == 0,
+	    "eventID");
+	FUZZ_CHECK(strcmp(check_copied(
+			      child(out, "eventTime"), str_at(in, "eventTime")),
+		       rec->event_time) == 0,
+	    "eventTime");
 	name = check_copied(child(out, "eventName"), str_at(in, "eventName"));
 	if (opts->event_names != NULL && opts->event_names->n > 0)
-		FUZZ_CHECK(name != NULL &&
-		    strlist_contains(opts->event_names, name),
+		FUZZ_CHECK(
+		    name != NULL && strlist_contains(opts->event_names, name),
 		    "eventName not in event_names");
 	check_copied(child(out, "eventSource"), str_at(in, "eventSource"));
 	check_copied(child(out, "awsRegion"), str_at(in, "awsRegion"));
-	check_copied(child(out, "recipientAccountId"),
-	    str_at(in, "recipientAccountId"));
+	check_copied(
+	    child(out, "recipientAccountId"), str_at(in, "recipientAccountId"));
 	check_copied(child(out, "errorCode"), str_at(in, "errorCode"));
 	check_model(out, in);
 	check_identity(child(out, "userIdentity"), in);
@@ -282,20 +285,23 @@ record_check(const char *json, size_t len, const struct record_options *opts,
 	}
 	for (p = end; p < json + len; p++)
 		if (strchr(" \t\r\n", *p) == NULL || *p == '\0') {
-			FUZZ_CHECK(r == RECORD_MALFORMED,
-			    "accepted trailing garbage");
+			FUZZ_CHECK(
+			    r == RECORD_MALFORMED, "accepted trailing garbage");
 			goto out;
 		}
 	id = str_at(in, "eventID");
 	if (id == NULL || *id == '\0' || str_at(in, "eventTime") == NULL)
-		FUZZ_CHECK(r == RECORD_MALFORMED, "accepted an event without "
+		FUZZ_CHECK(r == RECORD_MALFORMED,
+		    "accepted an event without "
 		    "eventID or eventTime");
 	if (r == RECORD_FILTERED) {
-		FUZZ_CHECK(opts->event_names != NULL &&
-		    opts->event_names->n > 0, "filtered without event_names");
+		FUZZ_CHECK(
+		    opts->event_names != NULL && opts->event_names->n > 0,
+		    "filtered without event_names");
 		FUZZ_CHECK(str_at(in, "eventName") == NULL ||
-		    !strlist_contains(opts->event_names,
-		    str_at(in, "eventName")), "filtered a wanted eventName");
+			!strlist_contains(
+			    opts->event_names, str_at(in, "eventName")),
+		    "filtered a wanted eventName");
 	}
 	if (r == RECORD_OK)
 		check_line(in, opts, rec);
