@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,13 @@ class Result:
 
 
 class Runner:
-    """bt(args, env=None, input=None, faketime=None, timeout=60)."""
+    """bt(args, env=None, input=None, faketime=None, timeout=60,
+    program=None, cwd=None).
+
+    faketime: "@2026-11-24 07:00:00" (UTC; libfaketime's -f syntax) or an
+    epoch number; set the simulator's clock to match (sim.set_clock).
+    cwd defaults to the test's tmp_path. program replaces ./bedrock-trail
+    (the fixture's own tests run the AWS CLI through it)."""
 
     def __init__(self, sim, tmp_path):
         self.sim = sim
@@ -133,6 +140,10 @@ class Runner:
             pytest.fail("%s does not exist: run `make` first" % prog)
         cmd = [str(prog)] + [str(a) for a in args]
         e = self.env(env)
+        if isinstance(faketime, (int, float)) and not isinstance(faketime,
+                bool):
+            faketime = time.strftime("@%Y-%m-%d %H:%M:%S",
+                time.gmtime(faketime))
         if faketime:
             # libfaketime through its wrapper: "@TIME" starts the clock
             # there and lets it run; -m for the multi-threaded library;
