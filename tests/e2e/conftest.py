@@ -121,10 +121,6 @@ class Runner:
             "AWS_SECRET_ACCESS_KEY": simctl.ALLOWED_SECRET,
             "AWS_ENDPOINT_URL_CLOUDTRAIL": self.sim.url,
             "AWS_REGION": "us-east-1",
-            # Keep the tool off any real shared configuration.
-            "AWS_CONFIG_FILE": str(self.home / "aws-config-absent"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(self.home /
-                "aws-credentials-absent"),
         }
         for k, v in (overrides or {}).items():
             if v is None:
