@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cmd.h"
 #include "config.h"
@@ -344,6 +347,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* A file-size limit must fail a write (EFBIG), not kill mid-batch. */
 	signal(SIGXFSZ, SIG_IGN);
+#ifdef M_ARENA_MAX
+	/*
+	 * One malloc arena for every thread. glibc reserves 64 MiB of address
+	 * space for each thread's own arena; under a ulimit -v that leaves no
+	 * room for it, it tries again (mmap, munmap) on every malloc of the
+	 * thread, and a poll of 100,000 events takes ten times as long.
+	 */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;
