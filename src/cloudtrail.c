@@ -282,13 +282,20 @@ steal_string(cJSON *item)
 	return s;
 }
 
+/*
+ * An entry of Events. EventTime is not used (the record has its own), but
+ * LookupEvents sends it as epoch seconds: anything else means the answer
+ * is not LookupEvents', and taking its page would lose the real one.
+ */
 static int
 parse_event(cJSON *ev, struct ct_event *out)
 {
 	cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "EventId");
 	cJSON *rec = cJSON_GetObjectItemCaseSensitive(ev, "CloudTrailEvent");
+	cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "EventTime");
 
-	if (!cJSON_IsObject(ev) || !cJSON_IsString(id) || !cJSON_IsString(rec))
+	if (!cJSON_IsObject(ev) || !cJSON_IsString(id) ||
+	    !cJSON_IsString(rec) || (t != NULL && !cJSON_IsNumber(t)))
 		return -1;
 	out->event_id = steal_string(id);
 	out->cloudtrail_event = steal_string(rec);
