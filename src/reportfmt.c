@@ -70,13 +70,19 @@ put_chars(struct strbuf *sb, const char **s, size_t n)
 	}
 }
 
+/* How much of the width a cut name keeps from its end. */
+enum cut { CUT_MIDDLE, CUT_END };
+
 /*
  * Appends s in at most width columns, padded to width when pad. A longer
- * s keeps its start and its end, which say the most in model names and
- * ARNs: "arn:aws:sts::123456789012:as...ed-role/app/i-0abc".
+ * s keeps its start and its end around "...": an ARN's account and its
+ * session or resource id, "arn:aws:sts::123456789012:as...app/i-0abc".
+ * CUT_END keeps two thirds from the end, for the narrow model column where
+ * model ARNs all start alike and differ only at the end.
  */
 static void
-put_cell(struct strbuf *sb, const char *s, size_t width, bool pad)
+put_cell(struct strbuf *sb, const char *s, size_t width, enum cut cut,
+    bool pad)
 {
 	size_t n = u8count(s), head, tail;
 
@@ -86,7 +92,7 @@ put_cell(struct strbuf *sb, const char *s, size_t width, bool pad)
 			strbuf_add(sb, " ", 1);
 		return;
 	}
-	tail = (width - 3) / 2;
+	tail = cut == CUT_END ? (width - 3) * 2 / 3 : (width - 3) / 2;
 	head = width - 3 - tail;
 	put_chars(sb, &s, head);
 	strbuf_adds(sb, "...");
@@ -129,7 +135,7 @@ table_regions(FILE *f, struct strbuf *sb, const struct reportagg_model *m)
 			strbuf_adds(sb, " ");
 			col++;
 		}
-		put_cell(sb, m->regions[i], max, false);
+		put_cell(sb, m->regions[i], max, CUT_MIDDLE, false);
 		if (!last)
 			strbuf_adds(sb, ",");
 		col += w;
@@ -149,7 +155,7 @@ table_models(FILE *f, struct strbuf *sb, const struct reportagg_result *r)
 	for (size_t i = 0; i < r->nmodels; i++) {
 		const struct reportagg_model *m = &r->models[i];
 
-		put_cell(sb, m->name, W_MODEL, true);
+		put_cell(sb, m->name, W_MODEL, CUT_END, true);
 		strbuf_addf(sb, " %*llu %*llu %*zu", W_CALLS, m->calls,
 		    W_ERRORS, m->errors, W_PRINCIPALS, m->nprincipals);
 		put_line(f, sb);
@@ -175,12 +181,12 @@ table_principals(FILE *f, struct strbuf *sb,
 
 		if (model == NULL || strcmp(model, p->model) != 0) {
 			model = p->model;
-			put_cell(sb, model, REPORTFMT_WIDTH, false);
+			put_cell(sb, model, REPORTFMT_WIDTH, CUT_MIDDLE, false);
 			put_line(f, sb);
 		}
 		strbuf_addf(sb, "%*llu  ", W_PCALLS, p->calls);
 		put_cell(sb, p->principal, REPORTFMT_WIDTH - W_PCALLS - 2,
-		    false);
+		    CUT_MIDDLE, false);
 		put_line(f, sb);
 	}
 }

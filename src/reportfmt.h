@@ -3,8 +3,9 @@
  * Write errors are left in the stream's error flag for the caller (main
  * flushes and checks stdout).
  *
- * table: at most REPORTFMT_WIDTH columns; long names are cut in the
- *   middle with "..."; control characters become '?'.
+ * table: at most REPORTFMT_WIDTH columns; a long name keeps its start
+ *   and its end around "..." (a model in the Models section two thirds
+ *   from its end); control characters become '?'.
  * json:  one compact object and a newline:
  *   {"models":[{"modelName","calls","errors","principals","regions":[..],
  *   "firstSeen","lastSeen"}],"principals":[{"principal","modelName",

@@ -164,11 +164,12 @@ def jq_expected(paths, since="", until="9999", malformed=0):
     return json.loads(p.stdout)
 
 
-def cut(s, width):
-    """The documented cut: keep the start and the end around "..."."""
+def cut(s, width, end=False):
+    """The documented cut: keep the start and the end around "...", two
+    thirds from the end for the model column."""
     if len(s) <= width:
         return s
-    tail = (width - 3) // 2
+    tail = (width - 3) * 2 // 3 if end else (width - 3) // 2
     return s[:width - 3 - tail] + "..." + s[len(s) - tail:]
 
 
@@ -219,7 +220,7 @@ def parse_table(out):
 def as_displayed(exp):
     """What the table shows of the expected figures."""
     return {
-        "models": [dict(m, modelName=cut(m["modelName"], 44))
+        "models": [dict(m, modelName=cut(m["modelName"], 44, end=True))
             for m in exp["models"]],
         "principals": [{"principal": cut(p["principal"], 68),
             "modelName": cut(p["modelName"], 80), "calls": p["calls"]}
@@ -285,7 +286,7 @@ def test_table_matches_jq_and_fits_80_columns(records_file):
     exp = jq_expected([records_file])
     assert parse_table(out) == as_displayed(exp)
     # Cut names are really cut, not dropped: the long ones are there.
-    assert "\narn:aws:bedrock:eu-we...abcd1234efgh5678ijkl " in out
+    assert "\narn:aws:bedroc...rofile/abcd1234efgh5678ijkl " in out
     assert "  arn:aws:sts::123456789012:assumed...the-principal-column/" \
         "session-xyz\n" in out
 
