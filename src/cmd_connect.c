@@ -279,6 +279,8 @@ cmd_connect(struct cli *cli, struct config *cfg)
 	else
 		status = connect_read_stdin(cli, cfg, &creds);
 	OPENSSL_cleanse(stdin_buf, sizeof(stdin_buf));
+	if (status == EX_USAGE)
+		log_error("Try 'bedrock-trail connect --help'.");
 	if (status != 0)
 		goto out;
 	/* The credentials under test are the ones the store will hold. */
