@@ -1,0 +1,442 @@
+/*
+ * CloudTrailEvent -> record (SPEC section 4). The line is written key by
+ * key from a fixed allowlist; values are looked up by path and copied as
+ * JSON strings, so no other part of the event can reach the output.
+ */
+#include "record.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+/*
+ * Geography prefixes of system-defined cross-region inference profiles:
+ * those SPEC names, plus jp. and au. (AWS CDK's
+ * CrossRegionInferenceProfileRegion lists JP and AU besides US, EU, APAC,
+ * US_GOV and GLOBAL). Other prefixes seen in the wild are unconfirmed.
+ */
+static const char *const record_geo_prefixes[] = {
+	"us.", "eu.", "apac.", "us-gov.", "global.", "jp.", "au.",
+};
+
+static bool
+has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static const char *
+strip_geo_prefix(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(record_geo_prefixes) /
+	    sizeof(record_geo_prefixes[0]); i++)
+		if (has_prefix(id, record_geo_prefixes[i]))
+			return id + strlen(record_geo_prefixes[i]);
+	return id;
+}
+
+/*
+ * The resource part of a Bedrock ARN (after
+ * arn:PARTITION:bedrock:REGION:ACCOUNT:), or NULL for anything else.
+ */
+static const char *
+bedrock_arn_resource(const char *arn)
+{
+	const char *p = arn;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		if ((p = strchr(p, ':')) == NULL)
+			return NULL;
+		p++;
+		/* p now starts field i + 1; field 2 is the service. */
+		if (i == 1 && !has_prefix(p, "bedrock:"))
+			return NULL;
+	}
+	return p;
+}
+
+/*
+ * The foundation-model id behind a modelId: always a suffix of id, so the
+ * caller can print it without copying. The resource type must match as a
+ * whole: "application-inference-profile/..." merely ends in
+ * "inference-profile/" and names no foundation model.
+ */
+static const char *
+model_name_of(const char *id)
+{
+	const char *res, *name;
+
+	if (has_prefix(id, "arn:")) {
+		if ((res = bedrock_arn_resource(id)) == NULL)
+			return id;
+		if (has_prefix(res, "foundation-model/"))
+			name = res + strlen("foundation-model/");
+		else if (has_prefix(res, "inference-profile/"))
+			name = strip_geo_prefix(res +
+			    strlen("inference-profile/"));
+		else
+			return id;
+	} else
+		name = strip_geo_prefix(id);
+	return *name != '\0' ? name : id;
+}
+
+/*
+ * Length of the provider of a foundation-model id ("anthropic" in
+ * "anthropic.claude-v2"), or 0 when name is not one. A provider is
+ * lower-case letters, digits and hyphens starting with a letter (amazon,
+ * ai21, meta, ...), then a '.' and a model of the characters Bedrock ids
+ * use. That rules out ARNs (the ':' before any '.'), application profile
+ * ids (no '.'), and garbage such as an id with a newline in it.
+ */
+static size_t
+model_provider_len(const char *name)
+{
+	static const char provider_chars[] =
+	    "abcdefghijklmnopqrstuvwxyz0123456789-";
+	static const char model_chars[] =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    "-._:";
+	const char *model;
+	size_t n;
+
+	if (*name < 'a' || *name > 'z')
+		return 0;
+	n = strspn(name, provider_chars);
+	if (name[n] != '.')
+		return 0;
+	model = name + n + 1;
+	if (*model == '\0' || model[strspn(model, model_chars)] != '\0')
+		return 0;
+	return n;
+}
+
+/* Copies at most dstsize - 1 bytes, never splitting a UTF-8 sequence. */
+static void
+copy_truncated(char *dst, size_t dstsize, const char *src, size_t n)
+{
+	if (dstsize == 0)
+		return;
+	if (n >= dstsize) {
+		n = dstsize - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void
+record_model_name(const char *model_id, char *name, size_t namesize,
+    char *provider, size_t providersize)
+{
+	const char *n = model_id != NULL ? model_name_of(model_id) : "";
+	size_t plen = model_provider_len(n);
+
+	copy_truncated(name, namesize, n, strlen(n));
+	copy_truncated(provider, providersize, n, plen);
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0 (RFC 3629 table). */
+static size_t
+utf8_sequence_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return 0;
+	/* The terminating NUL fails these tests: no read past the end. */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * The output is UTF-8 whatever the event holds: each byte of an invalid
+ * sequence becomes '?'. Done in place in the parsed tree, which is ours,
+ * so that no allocation is needed.
+ */
+static void
+utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n;
+
+	while (*p != '\0') {
+		if (*p < 0x80)
+			p++;
+		else if ((n = utf8_sequence_len(p)) != 0)
+			p += n;
+		else
+			*p++ = '?';
+	}
+}
+
+static const cJSON *
+json_object(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsObject(v) ? v : NULL;
+}
+
+/*
+ * obj[key] when it is a string, else NULL: a value of the wrong type is
+ * null, not an error. A "\u0000" inside ends the C string there, so such
+ * a value comes out cut short, never with what followed.
+ */
+static const char *
+json_string(const cJSON *obj, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsString(v) || v->valuestring == NULL)
+		return NULL;
+	utf8_sanitize(v->valuestring);
+	return v->valuestring;
+}
+
+/* Appends "key":value, with the comma unless first in its object. */
+static void
+add_key(struct strbuf *sb, const char *key)
+{
+	if (sb->len > 0 && sb->buf[sb->len - 1] != '{')
+		strbuf_add(sb, ",", 1);
+	strbuf_add(sb, "\"", 1);
+	strbuf_adds(sb, key);
+	strbuf_add(sb, "\":", 2);
+}
+
+static void
+add_string(struct strbuf *sb, const char *key, const char *value)
+{
+	add_key(sb, key);
+	if (value == NULL)
+		strbuf_add(sb, "null", 4);
+	else
+		strbuf_add_json_string(sb, value);
+}
+
+/* The last '/'-separated part of an ARN, or NULL. */
+static const char *
+arn_last_part(const char *arn)
+{
+	const char *slash;
+
+	if (arn == NULL || (slash = strrchr(arn, '/')) == NULL ||
+	    slash[1] == '\0')
+		return NULL;
+	return slash + 1;
+}
+
+/* userIdentity.userName of the record: who, in words (SPEC section 4). */
+static const char *
+identity_user_name(const cJSON *uid, const char *type, const char *arn)
+{
+	if (type != NULL && (strcmp(type, "AssumedRole") == 0 ||
+	    strcmp(type, "FederatedUser") == 0))
+		return arn_last_part(arn);
+	if (type != NULL && strcmp(type, "AWSService") == 0)
+		return json_string(uid, "invokedBy");
+	return json_string(uid, "userName");
+}
+
+static void
+add_identity(struct strbuf *sb, const cJSON *event, struct record *rec)
+{
+	const cJSON *uid = json_object(event, "userIdentity");
+	const cJSON *issuer;
+	const char *type, *arn, *principal;
+
+	type = json_string(uid, "type");
+	arn = json_string(uid, "arn");
+	issuer = json_object(json_object(uid, "sessionContext"),
+	    "sessionIssuer");
+
+	add_key(sb, "userIdentity");
+	strbuf_add(sb, "{", 1);
+	add_string(sb, "type", type);
+	add_string(sb, "arn", arn);
+	add_string(sb, "accountId", json_string(uid, "accountId"));
+	add_string(sb, "principalId", json_string(uid, "principalId"));
+	add_string(sb, "userName", identity_user_name(uid, type, arn));
+	add_string(sb, "sessionIssuerArn", json_string(issuer, "arn"));
+	strbuf_add(sb, "}", 1);
+
+	principal = arn;
+	if (type != NULL && strcmp(type, "AWSService") == 0 &&
+	    json_string(uid, "invokedBy") != NULL)
+		principal = json_string(uid, "invokedBy");
+	if (principal == NULL)
+		principal = "";
+	copy_truncated(rec->principal, sizeof(rec->principal), principal,
+	    strlen(principal));
+}
+
+static void
+add_model(struct strbuf *sb, const cJSON *event, struct record *rec)
+{
+	const cJSON *params = json_object(event, "requestParameters");
+	const char *id, *name = NULL;
+	size_t plen = 0;
+
+	if ((id = json_string(params, "modelId")) == NULL)
+		id = json_string(params, "modelIdentifier");
+	if (id != NULL) {
+		name = model_name_of(id);
+		plen = model_provider_len(name);
+	}
+	add_string(sb, "modelId", id);
+	add_string(sb, "modelName", name);
+	add_key(sb, "modelProvider");
+	if (plen == 0)
+		strbuf_add(sb, "null", 4);
+	else {
+		/* Letters, digits and hyphens: nothing to escape. */
+		strbuf_add(sb, "\"", 1);
+		strbuf_add(sb, name, plen);
+		strbuf_add(sb, "\"", 1);
+	}
+	name = name != NULL ? name : "";
+	copy_truncated(rec->model_name, sizeof(rec->model_name), name,
+	    strlen(name));
+}
+
+static void
+add_extra_fields(struct strbuf *sb, const cJSON *event,
+    const struct record_options *opts)
+{
+	unsigned int done = 0;
+	size_t i;
+
+	for (i = 0; i < opts->nextra_fields; i++) {
+		enum extra_field f = opts->extra_fields[i];
+
+		/* A field configured twice would repeat its key. */
+		if ((unsigned int)f >= 8 * sizeof(done) ||
+		    (done & (1u << f)) != 0)
+			continue;
+		done |= 1u << f;
+		switch (f) {
+		case EXTRA_SOURCE_IP:
+			add_string(sb, "sourceIPAddress",
+			    json_string(event, "sourceIPAddress"));
+			break;
+		case EXTRA_USER_AGENT:
+			add_string(sb, "userAgent",
+			    json_string(event, "userAgent"));
+			break;
+		case EXTRA_INFERENCE_REGION:
+			add_string(sb, "inferenceRegion", json_string(
+			    json_object(event, "additionalEventData"),
+			    "inferenceRegion"));
+			break;
+		}
+	}
+}
+
+/* cJSON stops after the value; only white space may follow it. */
+static bool
+only_white_space(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return false;
+	return true;
+}
+
+/* eventID and eventTime: without them an event cannot be deduplicated. */
+static int
+record_identify(const cJSON *event, struct record *rec)
+{
+	const char *id, *t, *src;
+
+	id = json_string(event, "eventID");
+	t = json_string(event, "eventTime");
+	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(rec->event_id) ||
+	    t == NULL || strlen(t) >= sizeof(rec->event_time) ||
+	    time_parse_iso8601(t, &rec->event_epoch) == -1)
+		return -1;
+	memcpy(rec->event_id, id, strlen(id) + 1);
+	memcpy(rec->event_time, t, strlen(t) + 1);
+	src = json_string(event, "eventSource");
+	src = src != NULL ? src : "";
+	copy_truncated(rec->event_source, sizeof(rec->event_source), src,
+	    strlen(src));
+	return 0;
+}
+
+enum record_result
+record_reduce(const char *json, size_t len,
+    const struct record_options *opts, struct record *rec)
+{
+	static const struct record_options none = { 0 };
+	enum record_result result = RECORD_MALFORMED;
+	const char *end = NULL;
+	const char *name;
+	cJSON *event;
+
+	if (opts == NULL)
+		opts = &none;
+	strbuf_reset(&rec->line);
+	event = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	if (!cJSON_IsObject(event) || !only_white_space(end, json + len) ||
+	    record_identify(event, rec) == -1)
+		goto out;
+
+	name = json_string(event, "eventName");
+	if (opts->event_names != NULL && opts->event_names->n > 0 &&
+	    (name == NULL || !strlist_contains(opts->event_names, name))) {
+		result = RECORD_FILTERED;
+		goto out;
+	}
+
+	strbuf_add(&rec->line, "{", 1);
+	add_string(&rec->line, "eventID", rec->event_id);
+	add_string(&rec->line, "eventTime", rec->event_time);
+	add_string(&rec->line, "eventName", name);
+	add_string(&rec->line, "eventSource",
+	    json_string(event, "eventSource"));
+	add_string(&rec->line, "awsRegion", json_string(event, "awsRegion"));
+	add_string(&rec->line, "recipientAccountId",
+	    json_string(event, "recipientAccountId"));
+	add_model(&rec->line, event, rec);
+	add_identity(&rec->line, event, rec);
+	add_string(&rec->line, "errorCode", json_string(event, "errorCode"));
+	add_extra_fields(&rec->line, event, opts);
+	strbuf_add(&rec->line, "}", 1);
+	result = RECORD_OK;
+out:
+	cJSON_Delete(event);
+	return result;
+}
+
+void
+record_free(struct record *rec)
+{
+	if (rec == NULL)
+		return;
+	strbuf_free(&rec->line);
+}
