@@ -273,6 +273,13 @@ cmd_connect(struct cli *cli, struct config *cfg)
 	struct credentials creds = { 0 };
 	int status;
 
+	/* Not echoed: an operand here may well be a secret. */
+	if (cli->nargs > 0) {
+		log_error("usage error: connect takes no operands; the secret "
+		    "access key is read from standard input");
+		log_error("Try 'bedrock-trail connect --help'.");
+		return EX_USAGE;
+	}
 	setvbuf(stdin, stdin_buf, _IOFBF, sizeof(stdin_buf));
 	if (isatty(STDIN_FILENO))
 		status = connect_ask(cli, cfg, &creds);

@@ -33,6 +33,10 @@ cmd_disconnect(struct cli *cli, struct config *cfg)
 	bool existed;
 	int status;
 
+	if (cli->nargs > 0) {
+		log_error("usage error: disconnect takes no operands");
+		return EX_USAGE;
+	}
 	if ((status = credstore_remove(cfg->credentials_file, &existed)) != 0)
 		return status;
 	if (existed) {

@@ -260,6 +260,10 @@ cmd_status(struct cli *cli, struct config *cfg)
 	struct status s = { .cfg = cfg, .now = time(NULL) };
 	int status;
 
+	if (cli->nargs > 0) {
+		log_error("usage error: status takes no operands");
+		return EX_USAGE;
+	}
 	if (cli->format == FORMAT_CSV) {
 		log_error("usage error: status prints text or json, not csv");
 		return EX_USAGE;
