@@ -677,10 +677,16 @@ config_load(struct config *cfg, const struct config_overrides *o)
 int
 config_default_regions(struct config *cfg, const struct strlist *stored)
 {
-	if (cfg->regions.n > 0 || stored == NULL || stored->n == 0)
-		return 0;
-	if (config_set_regions(cfg, stored, "stored connection") > 0)
+	if (cfg->regions.n == 0 && stored != NULL && stored->n > 0 &&
+	    config_set_regions(cfg, stored, "stored connection") > 0)
 		return EX_CONFIG;
+	if (cfg->regions.n == 0) {
+		log_error("no region configured: use -r REGION (a region code "
+		    "such as us-east-1), 'regions' in %s, AWS_REGION, or "
+		    "bedrock-trail connect", cfg->path ? cfg->path
+		    : "the config file");
+		return EX_CONFIG;
+	}
 	return 0;
 }
 

@@ -17,8 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import simctl  # noqa: E402
 
+import os
+
 REPO = Path(__file__).resolve().parents[2]
-BINARY = REPO / "bedrock-trail"
+# make check-asan points this at a sanitizer build.
+BINARY = Path(os.environ.get("BEDROCK_TRAIL_BIN", REPO / "bedrock-trail"))
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +104,23 @@ class Runner:
         for d in (self.home, self.config_home, self.state_home):
             d.mkdir(exist_ok=True)
         self.binary = BINARY
+        # Tests run as root in CI, where the default paths are the system's
+        # (/etc, /var/lib): every run gets a config that keeps its files
+        # in the test's own directory.
+        self.files = tmp_path / "files"
+        self.state_path = self.files / "state.json"
+        self.store_path = self.files / "credentials.enc"
+        self.key_path = self.files / "master.key"
+        self.default_config = self.config("")
+
+    def config(self, text, name=None):
+        """A config file with the test's own file paths plus text."""
+        self._nconfig = getattr(self, "_nconfig", 0) + 1
+        path = self.tmp / (name or "config-%d.yaml" % self._nconfig)
+        path.write_text("state_file: %s\ncredentials_file: %s\n"
+            "key_file: %s\n%s" % (self.state_path, self.store_path,
+            self.key_path, text))
+        return path
 
     def env(self, overrides=None):
         env = {
@@ -127,11 +147,18 @@ class Runner:
         return env
 
     def __call__(self, args, env=None, input=None, faketime=None, timeout=60,
-            program=None, cwd=None):
+            program=None, cwd=None, no_config=False):
         prog = Path(program) if program else self.binary
         if not prog.exists():
             pytest.fail("%s does not exist: run `make` first" % prog)
-        cmd = [str(prog)] + [str(a) for a in args]
+        args = [str(a) for a in args]
+        if "-c" not in args and "--config" not in args and \
+                program is None and not no_config:
+            args = ["-c", str(self.default_config)] + args
+        cmd = [str(prog)] + args
+        wrapper = os.environ.get("BEDROCK_TRAIL_WRAPPER")
+        if wrapper and program is None:
+            cmd = wrapper.split() + cmd
         e = self.env(env)
         if faketime:
             # libfaketime through its wrapper: "@TIME" starts the clock
