@@ -258,7 +258,7 @@ int
 cmd_status(struct cli *cli, struct config *cfg)
 {
 	struct status s = { .cfg = cfg, .now = time(NULL) };
-	int status;
+	int status, regions_status = 0;
 
 	if (cli->nargs > 0) {
 		log_error("usage error: status takes no operands");
@@ -270,15 +270,18 @@ cmd_status(struct cli *cli, struct config *cfg)
 	}
 	s.state_status = state_load(cfg->state_file, &s.state);
 	s.creds_status = credentials_resolve(cfg, &s.creds);
+	/* Without credentials the stored regions are unknown: no verdict. */
 	if (s.creds_status == 0)
-		s.creds_status = config_default_regions(cfg, &s.creds.regions);
+		regions_status = config_default_regions(cfg,
+		    &s.creds.regions);
 	status_stat(&s.store, cfg->credentials_file);
 	status_stat(&s.key, cfg->key_file);
 	if (cli->format == FORMAT_JSON)
 		status_print_json(&s);
 	else
 		status_print_text(&s);
-	status = s.state_status != 0 ? s.state_status : s.creds_status;
+	status = s.state_status != 0 ? s.state_status :
+	    s.creds_status != 0 ? s.creds_status : regions_status;
 	credentials_clear(&s.creds);
 	state_free(&s.state);
 	return status;

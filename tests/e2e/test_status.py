@@ -147,15 +147,17 @@ def test_no_credentials_shows_everything_then_exits_77(conn, sim):
     assert sim.stats() == []
 
 
-def test_no_region_anywhere(conn, sim):
-    r = conn(["status", "--format", "json"], env={
-        "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET})
-    assert r.rc == 0, r
+def test_no_region_anywhere_is_78_but_the_rest_is_shown(conn, sim):
+    env = {"AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
+    r = conn(["status", "--format", "json"], env=env)
+    assert r.rc == 78, r
+    assert r.err.startswith("no region configured"), r
     doc = json.loads(r.out)
     assert doc["regions"] == [] and doc["regions_from"] is None
     assert doc["cursors"] == []
-    r = conn(["status"], env={"AWS_ACCESS_KEY_ID": KEY,
-        "AWS_SECRET_ACCESS_KEY": SECRET})
+    assert doc["credentials"]["source"] == "environment"
+    r = conn(["status"], env=env)
+    assert r.rc == 78, r
     assert "regions:      none\n" in r.out
 
 
@@ -235,7 +237,8 @@ def test_after_a_poll_the_cursor_is_the_windows_end(conn, sim):
 
 def test_built_in_defaults(bt, sim, tmp_path):
     state = tmp_path / "s" / "state.json"
-    r = bt(["--state-file", state, "status", "--format", "json"])
+    r = bt(["--state-file", state, "status", "--format", "json"],
+        no_config=True)
     assert r.rc == 0, r
     doc = json.loads(r.out)
     assert doc["config_file"] is None
@@ -243,13 +246,12 @@ def test_built_in_defaults(bt, sim, tmp_path):
     assert doc["store"]["path"] == str(tmp_path / "s" / "credentials.enc")
     assert doc["credentials"]["source"] == "environment"
     assert doc["endpoint"] == sim.url
-    r = bt(["--state-file", state, "status"])
+    r = bt(["--state-file", state, "status"], no_config=True)
     assert r.out.startswith("config file:  built-in defaults\n"), r
 
 
 def test_default_endpoint_is_shown_as_a_pattern(bt, sim, tmp_path):
-    r = bt(["--state-file", tmp_path / "state.json", "status"],
-        env={"AWS_ENDPOINT_URL_CLOUDTRAIL": None})
+    r = bt(["status"], env={"AWS_ENDPOINT_URL_CLOUDTRAIL": None})
     assert r.rc == 0, r
     assert "endpoint:     https://cloudtrail.REGION.amazonaws.com\n" in r.out
 
@@ -267,7 +269,8 @@ def test_session_credentials_never_show_the_token(conn, sim):
     r = conn(["status", "--format", "json"], env={
         "AWS_ACCESS_KEY_ID": simctl.SESSION_KEY,
         "AWS_SECRET_ACCESS_KEY": simctl.SESSION_SECRET,
-        "AWS_SESSION_TOKEN": simctl.SESSION_TOKEN})
+        "AWS_SESSION_TOKEN": simctl.SESSION_TOKEN,
+        "AWS_REGION": "us-east-1"})
     assert r.rc == 0, r
     for s in (simctl.SESSION_TOKEN, simctl.SESSION_SECRET,
             simctl.SESSION_KEY):
