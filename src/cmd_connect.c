@@ -62,7 +62,8 @@ connect_prompt(const char *prompt)
 
 /*
  * One line of stdin without its "\n" or "\r\n", as a new string; NULL at
- * end of file. The line buffer is wiped.
+ * end of file or for a line too long to be a key. The line buffer is
+ * wiped.
  */
 static char *
 connect_read_line(void)
@@ -71,7 +72,13 @@ connect_read_line(void)
 	char *buf = xmalloc(cap), *line = NULL;
 	ssize_t n;
 
-	if ((n = getline(&buf, &cap, stdin)) > 0) {
+	n = getline(&buf, &cap, stdin);
+	if (n >= LINE_CAP - 1) {
+		log_error("standard input: a line of %zd bytes is no access "
+		    "key, secret or token", n);
+		n = -1;
+	}
+	if (n > 0) {
 		if (buf[n - 1] == '\n')
 			buf[--n] = '\0';
 		if (n > 0 && buf[n - 1] == '\r')

@@ -140,6 +140,16 @@ def test_empty_secret_is_a_usage_error(conn, sim, data):
     assert sim.stats() == [] and not conn.store.exists()
 
 
+def test_overlong_secret_line_is_refused(conn, sim):
+    r = conn(["connect", "--access-key-id", KEY, "-r", "us-east-1"],
+        input="x" * 9000 + "\n")
+    assert r.rc == 64, r
+    assert r.err.splitlines()[0] == ("standard input: a line of 9001 bytes "
+        "is no access key, secret or token")
+    assert "x" * 20 not in r.err
+    assert sim.stats() == [] and not conn.store.exists()
+
+
 def test_session_token_line_missing(conn, sim):
     r = conn(["connect", "--access-key-id", KEY, "-r", "us-east-1",
         "--session-token-stdin"], input=SECRET + "\n")
