@@ -1,0 +1,666 @@
+#include "state.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+
+#include "log.h"
+#include "util.h"
+
+#define STATE_VERSION	1
+/*
+ * A JSON number is a double in cJSON: beyond 2^53 - 1 two integers in the
+ * file could load as the same one.
+ */
+#define STATE_INT_MAX	9007199254740991LL
+#define WHY_SIZE	256
+
+static const char *const root_keys[] = { "version", "regions", "pending", NULL };
+static const char *const region_keys[] = { "cursor", "seen", NULL };
+static const char *const pending_keys[] = { "region", "output", "dev", "ino",
+    "offset", "length", "sha256", "cursor", "seen", NULL };
+
+/* Fills why (WHY_SIZE bytes) with the reason a file is corrupt. */
+static int __attribute__((format(printf, 2, 3)))
+bad(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, WHY_SIZE, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* An integral JSON number in [min, STATE_INT_MAX]. */
+static int
+get_int(const cJSON *item, long long min, long long *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(item))
+		return -1;
+	d = item->valuedouble;
+	/* The range test also turns away NaN, so the cast below is defined. */
+	if (!(d >= (double)min && d <= (double)STATE_INT_MAX))
+		return -1;
+	if ((double)(long long)d != d)
+		return -1;
+	*out = (long long)d;
+	return 0;
+}
+
+/* A hand-edited file should not have its typos silently ignored. */
+static int
+check_keys(const cJSON *obj, const char *const *allowed, const char *where,
+    char *why)
+{
+	const cJSON *item;
+	char name[64];
+	size_t i;
+
+	cJSON_ArrayForEach(item, obj) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(item->string, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL)
+			return bad(why, "%s: unknown key \"%s\"", where,
+			    log_clean(name, sizeof(name), item->string));
+	}
+	return 0;
+}
+
+static int
+parse_cursor(const cJSON *item, struct region_state *rs, const char *where,
+    char *why)
+{
+	if (item == NULL)
+		return 0;
+	if (!cJSON_IsString(item) ||
+	    time_parse_iso8601(item->valuestring, &rs->cursor) == -1)
+		return bad(why, "%s: \"cursor\" is not an ISO 8601 UTC time",
+		    where);
+	rs->has_cursor = true;
+	return 0;
+}
+
+static int
+parse_seen(const cJSON *arr, struct strset *seen, const char *where,
+    char *why)
+{
+	const cJSON *pair, *id, *t;
+	long long v;
+	int i = 0;
+
+	if (!cJSON_IsArray(arr))
+		return bad(why, "%s: \"seen\" is not an array", where);
+	cJSON_ArrayForEach(pair, arr) {
+		id = cJSON_GetArrayItem(pair, 0);
+		t = cJSON_GetArrayItem(pair, 1);
+		if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 ||
+		    !cJSON_IsString(id) || id->valuestring[0] == '\0' ||
+		    get_int(t, -STATE_INT_MAX, &v) == -1)
+			return bad(why, "%s: seen[%d] is not an [id, time] pair",
+			    where, i);
+		if (!strset_add(seen, id->valuestring, (time_t)v))
+			return bad(why, "%s: seen[%d] repeats an earlier id",
+			    where, i);
+		i++;
+	}
+	return 0;
+}
+
+/* The cursor and seen ids of a region or of a pending append. */
+static int
+parse_region(const cJSON *obj, struct region_state *rs, const char *where,
+    char *why)
+{
+	if (parse_cursor(cJSON_GetObjectItemCaseSensitive(obj, "cursor"), rs,
+	    where, why) == -1)
+		return -1;
+	return parse_seen(cJSON_GetObjectItemCaseSensitive(obj, "seen"),
+	    &rs->seen, where, why);
+}
+
+static int
+parse_regions(const cJSON *obj, struct state *st, char *why)
+{
+	const cJSON *item;
+	char name[64], where[80];
+	size_t n;
+
+	if (!cJSON_IsObject(obj))
+		return bad(why, "\"regions\" is not an object");
+	cJSON_ArrayForEach(item, obj) {
+		log_clean(name, sizeof(name), item->string);
+		snprintf(where, sizeof(where), "region \"%s\"", name);
+		if (item->string[0] == '\0')
+			return bad(why, "a region has an empty name");
+		n = st->nregions;
+		if (state_region(st, item->string) != &st->regions[n])
+			return bad(why, "%s appears twice", where);
+		if (!cJSON_IsObject(item))
+			return bad(why, "%s is not an object", where);
+		if (check_keys(item, region_keys, where, why) == -1 ||
+		    parse_region(item, &st->regions[n], where, why) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+get_string(const cJSON *obj, const char *key, char **out, char *why)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsString(item) || item->valuestring[0] == '\0')
+		return bad(why, "pending: \"%s\" is not a non-empty string",
+		    key);
+	*out = xstrdup(item->valuestring);
+	return 0;
+}
+
+static int
+get_count(const cJSON *obj, const char *key, long long *out, char *why)
+{
+	if (get_int(cJSON_GetObjectItemCaseSensitive(obj, key), 0, out) == -1)
+		return bad(why, "pending: \"%s\" is not an integer from 0 to "
+		    "2^53 - 1", key);
+	return 0;
+}
+
+static int
+parse_sha256(const cJSON *item, char *out, char *why)
+{
+	const char *s = cJSON_IsString(item) ? item->valuestring : NULL;
+
+	if (s == NULL || strlen(s) != 64 ||
+	    strspn(s, "0123456789abcdef") != 64)
+		return bad(why, "pending: \"sha256\" is not 64 lowercase hex "
+		    "digits");
+	memcpy(out, s, 65);
+	return 0;
+}
+
+static int
+parse_pending(const cJSON *obj, struct pending_append *p, char *why)
+{
+	long long dev, ino;
+
+	if (!cJSON_IsObject(obj))
+		return bad(why, "\"pending\" is not an object");
+	if (check_keys(obj, pending_keys, "pending", why) == -1 ||
+	    get_string(obj, "region", &p->after.region, why) == -1 ||
+	    get_string(obj, "output", &p->output, why) == -1 ||
+	    get_count(obj, "dev", &dev, why) == -1 ||
+	    get_count(obj, "ino", &ino, why) == -1 ||
+	    get_count(obj, "offset", &p->offset, why) == -1 ||
+	    get_count(obj, "length", &p->length, why) == -1 ||
+	    parse_sha256(cJSON_GetObjectItemCaseSensitive(obj, "sha256"),
+	    p->sha256, why) == -1 ||
+	    parse_region(obj, &p->after, "pending", why) == -1)
+		return -1;
+	p->dev = (unsigned long long)dev;
+	p->ino = (unsigned long long)ino;
+	p->active = true;
+	return 0;
+}
+
+static int
+parse_root(const cJSON *root, struct state *st, char *why)
+{
+	const cJSON *version, *pending;
+	long long v;
+
+	if (!cJSON_IsObject(root))
+		return bad(why, "not a JSON object");
+	if (check_keys(root, root_keys, "top level", why) == -1)
+		return -1;
+	version = cJSON_GetObjectItemCaseSensitive(root, "version");
+	if (version == NULL)
+		return bad(why, "no \"version\"");
+	if (get_int(version, 0, &v) == -1 || v != STATE_VERSION)
+		return bad(why, "unsupported version (this program reads "
+		    "version %d)", STATE_VERSION);
+	if (parse_regions(cJSON_GetObjectItemCaseSensitive(root, "regions"),
+	    st, why) == -1)
+		return -1;
+	pending = cJSON_GetObjectItemCaseSensitive(root, "pending");
+	if (pending != NULL)
+		return parse_pending(pending, &st->pending, why);
+	return 0;
+}
+
+static int
+read_all(int fd, struct strbuf *sb)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			return 0;
+		strbuf_add(sb, buf, (size_t)n);
+	}
+}
+
+/* Checks the text in full and fills st; -1 with the reason in why. */
+static int
+state_parse(const struct strbuf *sb, struct state *st, char *why)
+{
+	cJSON *root;
+	const char *end = NULL;
+	int rc;
+
+	if (sb->len == 0)
+		return bad(why, "empty file");
+	if (memchr(sb->buf, '\0', sb->len) != NULL)
+		return bad(why, "contains a NUL byte");
+	/* Counting the terminator makes cJSON refuse trailing garbage. */
+	root = cJSON_ParseWithLengthOpts(sb->buf, sb->len + 1, &end, 1);
+	if (root == NULL)
+		return bad(why, "not valid JSON (at byte %zu)",
+		    end != NULL ? (size_t)(end - sb->buf) : (size_t)0);
+	rc = parse_root(root, st, why);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+state_load(const char *path, struct state *st)
+{
+	struct strbuf sb = { 0 };
+	char why[WHY_SIZE];
+	int fd, rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("%s: cannot read state file: %s", path,
+		    strerror(errno));
+		return EX_NOINPUT;
+	}
+	if (read_all(fd, &sb) == -1) {
+		log_error("%s: cannot read state file: %s", path,
+		    strerror(errno));
+		rc = EX_NOINPUT;
+	} else if (state_parse(&sb, st, why) == -1) {
+		log_error("%s: corrupt state file: %s", path, why);
+		log_error("fix or move it aside; it is never reset "
+		    "automatically");
+		rc = EX_DATAERR;
+	}
+	if (rc != 0)
+		state_free(st);
+	close(fd);
+	strbuf_free(&sb);
+	return rc;
+}
+
+/* cJSON reports running out of memory as NULL: stop, as xmalloc does. */
+static cJSON *
+must(cJSON *item)
+{
+	if (item == NULL) {
+		log_error("out of memory");
+		abort();
+	}
+	return item;
+}
+
+/* Exact decimal digits, rather than cJSON's "1e+15" for a double. */
+static void
+add_int(cJSON *parent, const char *name, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	if (name != NULL)
+		must(cJSON_AddRawToObject(parent, name, buf));
+	else if (!cJSON_AddItemToArray(parent, must(cJSON_CreateRaw(buf))))
+		must(NULL);
+}
+
+static void
+add_seen(const char *key, time_t time, void *arg)
+{
+	cJSON *pair = must(cJSON_CreateArray());
+
+	if (!cJSON_AddItemToArray(pair, must(cJSON_CreateString(key))))
+		must(NULL);
+	add_int(pair, NULL, (long long)time);
+	if (!cJSON_AddItemToArray(arg, pair))
+		must(NULL);
+}
+
+static void
+add_region(cJSON *obj, const struct region_state *rs)
+{
+	char when[32];
+
+	if (rs->has_cursor)
+		must(cJSON_AddStringToObject(obj, "cursor",
+		    time_format_iso8601(rs->cursor, when, sizeof(when))));
+	strset_each(&rs->seen, add_seen,
+	    must(cJSON_AddArrayToObject(obj, "seen")));
+}
+
+static void
+add_pending(cJSON *root, const struct pending_append *p)
+{
+	cJSON *obj = must(cJSON_AddObjectToObject(root, "pending"));
+
+	must(cJSON_AddStringToObject(obj, "region", p->after.region));
+	must(cJSON_AddStringToObject(obj, "output", p->output));
+	add_int(obj, "dev", (long long)p->dev);
+	add_int(obj, "ino", (long long)p->ino);
+	add_int(obj, "offset", p->offset);
+	add_int(obj, "length", p->length);
+	must(cJSON_AddStringToObject(obj, "sha256", p->sha256));
+	add_region(obj, &p->after);
+}
+
+/* What state_load would refuse is not written either. */
+static bool
+pending_ok(const struct pending_append *p)
+{
+	const unsigned long long max = STATE_INT_MAX;
+
+	return p->output != NULL && p->output[0] != '\0' &&
+	    p->after.region != NULL && p->after.region[0] != '\0' &&
+	    p->dev <= max && p->ino <= max &&
+	    p->offset >= 0 && p->offset <= STATE_INT_MAX &&
+	    p->length >= 0 && p->length <= STATE_INT_MAX &&
+	    strnlen(p->sha256, sizeof(p->sha256)) == 64;
+}
+
+/* The file as one line and a newline. */
+static char *
+state_format(const struct state *st)
+{
+	const struct pending_append *p = &st->pending;
+	cJSON *root = must(cJSON_CreateObject()), *regions;
+	char *json, *text;
+
+	add_int(root, "version", STATE_VERSION);
+	regions = must(cJSON_AddObjectToObject(root, "regions"));
+	for (size_t i = 0; i < st->nregions; i++)
+		add_region(must(cJSON_AddObjectToObject(regions,
+		    st->regions[i].region)), &st->regions[i]);
+	if (p->active)
+		add_pending(root, p);
+	json = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (json == NULL)
+		must(NULL);
+	text = xasprintf("%s\n", json);
+	cJSON_free(json);
+	return text;
+}
+
+/* The directory holding path: "." for a bare name. */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* mkdir -p with mode 0700; -1 with errno from the step that failed. */
+static int
+mkdir_p(const char *dir)
+{
+	struct stat sb;
+	char *p, *s;
+	int rc = 0;
+
+	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return 0;
+	/* Each prefix in turn; one that exists already is left as it is. */
+	p = s = xstrdup(dir);
+	while (rc == 0 && (s = strchr(s + 1, '/')) != NULL) {
+		*s = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Makes the rename itself durable, not only the file's contents. */
+static int
+fsync_dir(const char *dir)
+{
+	int fd, rc;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	if (close(fd) == -1)
+		rc = -1;
+	return rc;
+}
+
+/* Reports a failed step of state_save, whose errno is still set. */
+static int
+save_error(const char *name, int rc)
+{
+	log_error("%s: cannot write state file: %s", name, strerror(errno));
+	return rc;
+}
+
+int
+state_save(const char *path, const struct state *st)
+{
+	char *text, *dir = NULL, *tmp = NULL;
+	int fd = -1, rc = 0;
+
+	if (st->pending.active && !pending_ok(&st->pending)) {
+		log_error("%s: cannot write state file: the pending append is "
+		    "incomplete or out of range", path);
+		return EX_SOFTWARE;
+	}
+	text = state_format(st);
+	dir = dir_of(path);
+	tmp = xasprintf("%s.XXXXXX", path);
+	if (mkdir_p(dir) == -1 || (fd = mkstemp(tmp)) == -1) {
+		rc = save_error(dir, EX_CANTCREAT);
+		goto out;
+	}
+	if (fchmod(fd, 0600) == -1 ||
+	    write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1) {
+		rc = save_error(path, EX_IOERR);
+		goto out;
+	}
+	/* On NFS a failed write can surface only at close. */
+	rc = close(fd);
+	fd = -1;
+	if (rc == -1) {
+		rc = save_error(path, EX_IOERR);
+		goto out;
+	}
+	if (rename(tmp, path) == -1) {
+		rc = save_error(path, EX_CANTCREAT);
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	if (fsync_dir(dir) == -1)
+		rc = save_error(dir, EX_IOERR);
+out:
+	if (fd != -1)
+		close(fd);
+	if (tmp != NULL)
+		unlink(tmp);
+	free(tmp);
+	free(dir);
+	free(text);
+	return rc;
+}
+
+struct region_state *
+state_region(struct state *st, const char *region)
+{
+	struct region_state *rs;
+
+	for (size_t i = 0; i < st->nregions; i++)
+		if (strcmp(st->regions[i].region, region) == 0)
+			return &st->regions[i];
+	st->regions = xrealloc(st->regions,
+	    (st->nregions + 1) * sizeof(*st->regions));
+	rs = &st->regions[st->nregions++];
+	memset(rs, 0, sizeof(*rs));
+	rs->region = xstrdup(region);
+	return rs;
+}
+
+void
+state_region_move(struct region_state *dst, struct region_state *src)
+{
+	strset_free(&dst->seen);
+	dst->seen = src->seen;
+	memset(&src->seen, 0, sizeof(src->seen));
+	dst->has_cursor = src->has_cursor;
+	dst->cursor = src->cursor;
+	src->has_cursor = false;
+	src->cursor = 0;
+}
+
+void
+state_region_free(struct region_state *rs)
+{
+	if (rs == NULL)
+		return;
+	free(rs->region);
+	strset_free(&rs->seen);
+	memset(rs, 0, sizeof(*rs));
+}
+
+void
+state_free(struct state *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; i < st->nregions; i++)
+		state_region_free(&st->regions[i]);
+	free(st->regions);
+	free(st->pending.output);
+	state_region_free(&st->pending.after);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * Takes the write lock on fd, or reports who holds it. The holder may let
+ * go between F_SETLK and F_GETLK, so a vanished holder means try again.
+ */
+static int
+lock_fd(int fd, const char *lock)
+{
+	struct flock fl;
+
+	for (int tries = 0; tries < 3; tries++) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EACCES) {
+			log_error("%s: cannot lock: %s", lock,
+			    strerror(errno));
+			return EX_IOERR;
+		}
+		if (fcntl(fd, F_GETLK, &fl) == -1) {
+			log_error("%s: cannot lock: %s", lock,
+			    strerror(errno));
+			return EX_IOERR;
+		}
+		if (fl.l_type != F_UNLCK) {
+			log_error("another poll is running (pid %ld, lock %s)",
+			    (long)fl.l_pid, lock);
+			return EX_TEMPFAIL;
+		}
+	}
+	log_error("another poll is running (lock %s)", lock);
+	return EX_TEMPFAIL;
+}
+
+int
+state_lock(const char *path, int *fdp)
+{
+	char *lock = xasprintf("%s.lock", path), *dir = dir_of(path);
+	char pid[32];
+	int fd = -1, rc, n;
+
+	*fdp = -1;
+	if (mkdir_p(dir) == -1) {
+		log_error("%s: cannot create lock file: %s", dir,
+		    strerror(errno));
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_error("%s: cannot create lock file: %s", lock,
+		    strerror(errno));
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if ((rc = lock_fd(fd, lock)) != 0)
+		goto out;
+	/* The pid is for people looking at the file; the lock is fcntl's. */
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		log_error("%s: cannot write lock file: %s", lock,
+		    strerror(errno));
+		rc = EX_IOERR;
+		goto out;
+	}
+	*fdp = fd;
+	fd = -1;
+out:
+	if (fd != -1)
+		close(fd);
+	free(lock);
+	free(dir);
+	return rc;
+}
