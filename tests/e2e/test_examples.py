@@ -365,7 +365,10 @@ def recipes():
 
 def who(r):
     u = r["userIdentity"]
-    return u["arn"] or u["userName"] or "(unknown)"
+    for k in ("arn", "userName", "type"):
+        if u[k] is not None:
+            return u[k]
+    return "(unknown)"
 
 
 def model(r):
