@@ -167,3 +167,56 @@ def test_spec_record_example_is_in_the_page():
         "spec-example.expected").read_text())
     assert list(shown) == list(spec)
     assert shown == spec
+
+
+# ---- README
+
+
+README = REPO / "README.md"
+
+
+def test_readme_first_screen_has_the_two_setup_commands():
+    text = README.read_text()
+    first = re.search(r"^```sh\n(.*?)^```", text, re.S | re.M)
+    assert text.index(first.group(0)) < 1500, "not on the first screen"
+    cmds = [l.split("#")[0].strip() for l in first.group(1).splitlines()]
+    assert cmds == ["make demo", "make check"]
+
+
+def test_readme_links_and_installed_paths_exist():
+    text = README.read_text()
+    for rel in re.findall(r"\]\(((?:examples|cron\.d)/[^)#]+|LICENSE)\)",
+            text):
+        assert (REPO / rel).exists(), rel
+    for name in re.findall(r"/usr/local/share/doc/bedrock-trail/examples/"
+            r"([\w./*-]+)", text):
+        src = REPO / ("cron.d/bedrock-trail" if name.startswith("cron.d/")
+            else "examples/" + name)
+        assert list(src.parent.glob(src.name)), name
+
+
+def test_readme_paths_match_the_service_config():
+    text = README.read_text()
+    cfg = (REPO / "examples" / "service-config.yaml").read_text()
+    for key in ("state_file", "credentials_file", "key_file", "output"):
+        path = re.search(r"^%s: (\S+)$" % key, cfg, re.M).group(1)
+        assert "`%s`" % path in text, (key, path)
+    for d in ("/etc/bedrock-trail/private", "/var/lib/bedrock-trail",
+            "/var/log/bedrock-trail"):
+        assert re.search(r"install -d -o bedrock-trail .*%s" % re.escape(d),
+            text), d
+
+
+def test_readme_says_what_cloudtrail_cannot_see():
+    text = README.read_text()
+    for word in ("InvokeAgent", "Retrieve", "RetrieveAndGenerate",
+            "ApplyGuardrail", "StartAsyncInvoke",
+            "InvokeModelWithBidirectionalStream", "token counts"):
+        assert word in text, word
+
+
+def test_readme_exit_codes_match_the_man_page():
+    readme = set(re.findall(r"^\| (\d+) \|", README.read_text(), re.M))
+    man = set(re.findall(r"^\.It (\d+)$", section(PAGE1, "EXIT STATUS"),
+        re.M))
+    assert readme == man
