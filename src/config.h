@@ -65,7 +65,8 @@ int config_load_as(struct config *cfg, const struct config_overrides *o,
 
 /*
  * Uses regions (from the stored connection) when neither the command line,
- * the file nor the environment named any. Validates them.
+ * the file nor the environment named any. Validates them. No region at
+ * all is a configuration error.
  */
 int config_default_regions(struct config *cfg, const struct strlist *stored);
 

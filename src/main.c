@@ -342,6 +342,8 @@ main(int argc, char **argv)
 	open_std_fds();
 	no_core_dumps();
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit must fail a write (EFBIG), not kill mid-batch. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;

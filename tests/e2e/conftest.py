@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import simctl  # noqa: E402
 
+import os
+
 REPO = Path(__file__).resolve().parents[2]
-BINARY = REPO / "bedrock-trail"
+# make check-asan points this at a sanitizer build.
+BINARY = Path(os.environ.get("BEDROCK_TRAIL_BIN", REPO / "bedrock-trail"))
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +94,13 @@ class Result:
 
 
 class Runner:
-    """bt(args, env=None, input=None, faketime=None, timeout=60)."""
+    """bt(args, env=None, input=None, faketime=None, timeout=60,
+    program=None, cwd=None).
+
+    faketime: "@2026-11-24 07:00:00" (UTC; libfaketime's -f syntax) or an
+    epoch number; set the simulator's clock to match (sim.set_clock).
+    cwd defaults to the test's tmp_path. program replaces ./bedrock-trail
+    (the fixture's own tests run the AWS CLI through it)."""
 
     def __init__(self, sim, tmp_path):
         self.sim = sim
@@ -101,6 +111,23 @@ class Runner:
         for d in (self.home, self.config_home, self.state_home):
             d.mkdir(exist_ok=True)
         self.binary = BINARY
+        # Tests run as root in CI, where the default paths are the system's
+        # (/etc, /var/lib): every run gets a config that keeps its files
+        # in the test's own directory.
+        self.files = tmp_path / "files"
+        self.state_path = self.files / "state.json"
+        self.store_path = self.files / "credentials.enc"
+        self.key_path = self.files / "master.key"
+        self.default_config = self.config("")
+
+    def config(self, text, name=None):
+        """A config file with the test's own file paths plus text."""
+        self._nconfig = getattr(self, "_nconfig", 0) + 1
+        path = self.tmp / (name or "config-%d.yaml" % self._nconfig)
+        path.write_text("state_file: %s\ncredentials_file: %s\n"
+            "key_file: %s\n%s" % (self.state_path, self.store_path,
+            self.key_path, text))
+        return path
 
     def env(self, overrides=None):
         env = {
@@ -114,10 +141,6 @@ class Runner:
             "AWS_SECRET_ACCESS_KEY": simctl.ALLOWED_SECRET,
             "AWS_ENDPOINT_URL_CLOUDTRAIL": self.sim.url,
             "AWS_REGION": "us-east-1",
-            # Keep the tool off any real shared configuration.
-            "AWS_CONFIG_FILE": str(self.home / "aws-config-absent"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(self.home /
-                "aws-credentials-absent"),
         }
         for k, v in (overrides or {}).items():
             if v is None:
@@ -127,12 +150,23 @@ class Runner:
         return env
 
     def __call__(self, args, env=None, input=None, faketime=None, timeout=60,
-            program=None, cwd=None):
+            program=None, cwd=None, no_config=False):
         prog = Path(program) if program else self.binary
         if not prog.exists():
             pytest.fail("%s does not exist: run `make` first" % prog)
-        cmd = [str(prog)] + [str(a) for a in args]
+        args = [str(a) for a in args]
+        if "-c" not in args and "--config" not in args and \
+                program is None and not no_config:
+            args = ["-c", str(self.default_config)] + args
+        cmd = [str(prog)] + args
+        wrapper = os.environ.get("BEDROCK_TRAIL_WRAPPER")
+        if wrapper and program is None:
+            cmd = wrapper.split() + cmd
         e = self.env(env)
+        if isinstance(faketime, (int, float)) and not isinstance(faketime,
+                bool):
+            faketime = time.strftime("@%Y-%m-%d %H:%M:%S",
+                time.gmtime(faketime))
         if faketime:
             # libfaketime through its wrapper: "@TIME" starts the clock
             # there and lets it run; -m for the multi-threaded library;

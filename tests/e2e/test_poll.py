@@ -297,9 +297,11 @@ def test_two_concurrent_polls_one_exits_75(bt, sim):
         delay_max=0)
     cfg = bt.config("")
     procs = [subprocess.Popen([str(bt.binary), "-c", str(cfg), "poll"],
-        env=bt.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        env=bt.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         for _ in range(2)]
     rcs = sorted(p.wait(60) for p in procs)
+    errs = [p.stderr.read().decode() for p in procs]
+    assert any("another poll is running (pid " in e for e in errs), errs
     assert rcs == [0, 75]
 
 
@@ -357,6 +359,8 @@ def test_three_regions_take_about_as_long_as_one(bt, sim):
     t = time.monotonic()
     r1 = bt(["-r", regions[0], "poll", "--since", "2h"])
     one = time.monotonic() - t
+    assert requests_in_any_second(sim.stats(), regions[0]) <= 2
+    sim.reset_stats()
     t = time.monotonic()
     r3 = bt(["-r", ",".join(regions), "poll", "--since", "2h"])
     three = time.monotonic() - t

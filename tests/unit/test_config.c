@@ -683,8 +683,9 @@ test_stored_regions_only_when_none_configured(void)
 	config_free(&c);
 	strlist_free(&stored);
 
+	/* Nowhere a region: a configuration error, before any request. */
 	T_EQ_INT(load(NULL, &c), 0);
-	T_EQ_INT(config_default_regions(&c, &stored), 0);
+	T_EQ_INT(config_default_regions(&c, &stored), EX_CONFIG);
 	T_EQ_INT(c.regions.n, 0);
 	config_free(&c);
 }
