@@ -107,6 +107,7 @@ def test_cron_runs_poll_daily_at_seven_utc_as_the_dedicated_user():
     env, when, user, command = cron_job()
     assert when == ["0", "7", "*", "*", "*"]
     assert env["CRON_TZ"] == "UTC"
+    assert env["MAILTO"] == "root"
     assert "/usr/local/bin" in env["PATH"].split(":")
     assert user == "bedrock-trail"
     args = poll_args(command)
