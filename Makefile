@@ -63,16 +63,32 @@ demo: deps
 bench: all
 	@/usr/bin/python3 tests/bench/bench.py
 
+# The cron file goes to the examples, not to /etc/cron.d: installing it
+# there would start polling before anyone ran `connect`. See README.md.
+DOC_FILES = README.md LICENSE
+DOC_EXAMPLES = config.yaml service-config.yaml iam-policy.json \
+	bedrock-trail-poll.service bedrock-trail-poll.timer logrotate.conf \
+	jq-recipes.md vector.toml
+
 install: bedrock-trail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(DOCDIR)/examples/cron.d
 	install -m 0755 bedrock-trail $(DESTDIR)$(BINDIR)/bedrock-trail
 	install -m 0644 man/bedrock-trail.1 $(DESTDIR)$(MANDIR)/man1/bedrock-trail.1
 	install -m 0644 man/bedrock-trail.yaml.5 $(DESTDIR)$(MANDIR)/man5/bedrock-trail.yaml.5
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(DOC_EXAMPLES:%=examples/%) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 cron.d/bedrock-trail $(DESTDIR)$(DOCDIR)/examples/cron.d/bedrock-trail
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/bedrock-trail
 	rm -f $(DESTDIR)$(MANDIR)/man1/bedrock-trail.1
 	rm -f $(DESTDIR)$(MANDIR)/man5/bedrock-trail.yaml.5
+	rm -f $(DOC_FILES:%=$(DESTDIR)$(DOCDIR)/%)
+	rm -f $(DOC_EXAMPLES:%=$(DESTDIR)$(DOCDIR)/examples/%)
+	rm -f $(DESTDIR)$(DOCDIR)/examples/cron.d/bedrock-trail
+	for d in $(DESTDIR)$(DOCDIR)/examples/cron.d $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DOCDIR); do rmdir "$$d" 2>/dev/null || :; done
 
 clean:
 	rm -rf build bedrock-trail
