@@ -15,7 +15,7 @@ VERSION := 0.1.0
 CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
-	-Wmissing-prototypes -Wvla -Wno-unused-parameter
+	-Wmissing-prototypes -Wvla
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DVERSION='"$(VERSION)"' \
 	-Isrc $(WARN) $(PKG_CFLAGS) $(CFLAGS)
@@ -29,7 +29,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 all: bedrock-trail
 
 bedrock-trail: build/main.o build/libbt.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ build/main.o build/libbt.a $(LDLIBS)
+	@echo "LD $@"; $(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ build/main.o build/libbt.a $(LDLIBS)
 
 build/%.o: src/%.c src/*.h | build
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -41,7 +41,7 @@ build/libbt.a: $(LIB_OBJS)
 # Each unit test links the real modules it needs out of the archive.
 build/tests/%: tests/unit/%.c tests/unit/t.h build/libbt.a | build
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< build/libbt.a $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -Itests/unit $(LDFLAGS) -o $@ $< build/libbt.a $(LDLIBS)
 
 build:
 	@mkdir -p build

@@ -403,6 +403,7 @@ region_add(const char *key, time_t t, void *arg)
 {
 	struct region_fill *rf = arg;
 
+	(void)t;
 	rf->v[rf->n++] = key;
 }
 
