@@ -282,11 +282,6 @@ steal_string(cJSON *item)
 	return s;
 }
 
-/*
- * An entry of Events. EventTime is not used (the record has its own), but
- * LookupEvents sends it as epoch seconds: anything else means the answer
- * is not LookupEvents', and taking its page would lose the real one.
- */
 static int
 parse_event(cJSON *ev, struct ct_event *out)
 {
@@ -294,6 +289,7 @@ parse_event(cJSON *ev, struct ct_event *out)
 	cJSON *rec = cJSON_GetObjectItemCaseSensitive(ev, "CloudTrailEvent");
 	cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "EventTime");
 
+	/* The fields we rely on, and EventTime: a number on the wire. */
 	if (!cJSON_IsObject(ev) || !cJSON_IsString(id) ||
 	    !cJSON_IsString(rec) || (t != NULL && !cJSON_IsNumber(t)))
 		return -1;

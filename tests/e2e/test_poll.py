@@ -318,6 +318,12 @@ def test_three_regions_take_about_as_long_as_one(bt, sim):
     three = time.monotonic() - t
     assert r1.rc == 0 and r3.rc == 0
     assert len(r3.records) == 1500
-    assert three < 1.6 * one, (one, three)
+    # Concurrent, not one after another: every region starts before any
+    # region finishes. Then the wall time, loosely (the machine is shared).
+    reqs = sim.stats()
+    spans = [[q["t"] for q in reqs if q["region"] == region]
+        for region in regions]
+    assert max(min(s) for s in spans) < min(max(s) for s in spans)
+    assert three < 1.8 * one, (one, three)
     for region in regions:
-        assert requests_in_any_second(sim.stats(), region) <= 2
+        assert requests_in_any_second(reqs, region) <= 2
