@@ -437,7 +437,7 @@ def test_read_only_state_directory_on_the_first_poll(bt, sim, tmp_path):
 
 def test_read_only_state_directory_after_earlier_polls(bt, sim, tmp_path):
     """The lock and state exist; the directory turns read-only: the poll
-    fetches, cannot save the state, and so writes nothing."""
+    finds out before any request and writes nothing."""
     d = tmp_path / "state"
     state = d / "state.json"
     out = tmp_path / "out.jsonl"
@@ -451,6 +451,7 @@ def test_read_only_state_directory_after_earlier_polls(bt, sim, tmp_path):
     sim.generate(region=REGION, start=now - 600, end=now - 60, count=12,
         seed=67, delay_max=0)
     state_before = state.read_bytes()
+    sim.reset_stats()
     with Unwritable(d):
         r = bt(["poll", "--state-file", state, "-o", out])
     assert r.rc == 73, r
@@ -458,8 +459,31 @@ def test_read_only_state_directory_after_earlier_polls(bt, sim, tmp_path):
         "%s: cannot write state file: " % d), r
     assert out.read_bytes() == first
     assert state.read_bytes() == state_before
+    assert sim.stats() == []
     r = bt(["poll", "--state-file", state, "-o", out])
     assert r.rc == 0, r
     got = [json.loads(l)["eventID"] for l in out.read_text().splitlines()]
     assert len(got) == 42 and len(set(got)) == 42
     assert set(got) == set(sim.expected_ids(REGION))
+
+
+def test_read_only_state_directory_with_stdout_prints_nothing(bt, sim,
+        tmp_path):
+    """On stdout a record cannot be taken back: a state that cannot be
+    saved must stop the poll before anything is printed."""
+    d = tmp_path / "state"
+    state = d / "state.json"
+    now = sim.clock()
+    sim.generate(region=REGION, start=now - 5 * 3600, end=now - 3600,
+        count=10, seed=68, delay_max=0)
+    assert bt(["poll", "--state-file", state]).rc == 0
+    sim.generate(region=REGION, start=now - 600, end=now - 60, count=5,
+        seed=69, delay_max=0)
+    sim.reset_stats()
+    with Unwritable(d):
+        r = bt(["poll", "--state-file", state])
+    assert r.rc == 73, r
+    assert r.out == ""
+    assert sim.stats() == []
+    r = bt(["poll", "--state-file", state])
+    assert r.rc == 0 and len(r.records) == 5, r
