@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "util.h"
 
@@ -102,22 +103,6 @@ sort_run(struct spool *s)
 	return v;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static size_t
 entry_len(const char *e)
 {
@@ -144,7 +129,7 @@ flush_run(struct spool *s)
 	for (size_t i = 0; i < s->nentries && rc == 0; i++) {
 		size_t n = entry_len(v[i]);
 
-		rc = write_all(s->fd, v[i], n);
+		rc = file_write_all(s->fd, v[i], n);
 		s->filelen += (off_t)n;
 	}
 	free(v);
