@@ -56,6 +56,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *tmp = getenv("TMPDIR");
 	size_t i;
 
+	(void)argc;
+	(void)argv;
 	if ((report_fd = dup(STDERR_FILENO)) == -1)
 		report_fd = STDERR_FILENO;
 	for (i = 0; i < sizeof(unset) / sizeof(unset[0]); i++)

@@ -191,8 +191,7 @@ check_model(const cJSON *out, const cJSON *in)
 }
 
 static void
-check_extras(
-    const cJSON *out, const cJSON *in, const struct record_options *opts)
+check_extras(const cJSON *out, const cJSON *in)
 {
 	const cJSON *extra = obj_at(in, "additionalEventData");
 	const cJSON *item;
@@ -264,7 +263,7 @@ check_line(const cJSON *in, const struct record_options *opts,
 	check_copied(child(out, "errorCode"), str_at(in, "errorCode"));
 	check_model(out, in);
 	check_identity(child(out, "userIdentity"), in);
-	check_extras(out, in, opts);
+	check_extras(out, in);
 	cJSON_Delete(out);
 }
 
