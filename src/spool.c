@@ -176,9 +176,19 @@ static int
 emit(char *e, char *last, size_t lastsize, int (*fn)(time_t, const char *,
     const char *, size_t, void *), void *arg)
 {
-	char *tab = strchr(e, '\t'), *nl = strchr(tab, '\n');
-	size_t keylen = (size_t)(tab - e) + 1;
+	char *tab, *nl;
+	size_t keylen;
 	int rc;
+
+	/*
+	 * Not strchr: an entry in a merge run's read buffer is not followed
+	 * by a NUL, and every entry has its tab and newline.
+	 */
+	for (tab = e; *tab != '\t'; tab++)
+		;
+	for (nl = tab; *nl != '\n'; nl++)
+		;
+	keylen = (size_t)(tab - e) + 1;
 
 	if (last[0] != '\0' && key_cmp(last, e) == 0)
 		return 0;
