@@ -37,14 +37,18 @@ VALGRIND = valgrind --error-exitcode=1 --leak-check=full \
 	--show-leak-kinds=definite,indirect --num-callers=30 \
 	--log-file=$(VALGRIND_LOGS)/vg.%p
 
-# The e2e tests under valgrind: all but the ones that measure timing, which
-# valgrind's slowdown breaks rather than tests (the request rate seen by
-# the simulator, three regions in the time of one), and the ones that
-# start the binary directly rather than through the wrapper (SIGKILL,
-# concurrent polls). About 3.5 minutes.
+# The e2e tests under valgrind: test-connection, poll, report, status and
+# connect, but not the tests that measure time or memory, which valgrind's
+# slowdown and overhead break rather than test (the request rate seen by
+# the simulator, three regions in the time of one, report's peak RSS),
+# nor the fault matrix (minutes of retries and timeouts). Tests that start
+# the binary directly rather than through the wrapper (SIGKILL, concurrent
+# polls, connect at a terminal) run it without valgrind.
 VALGRIND_E2E ?= tests/e2e/test_test_connection.py tests/e2e/test_poll.py \
+	tests/e2e/test_report.py tests/e2e/test_status.py \
+	tests/e2e/test_connect.py \
 	-k "not throttling_loses and not three_regions and not sigkill and \
-	not concurrent"
+	not concurrent and not memory_does_not_grow"
 
 build/asan/obj/%.o: src/%.c src/*.h
 	@mkdir -p build/asan/obj
