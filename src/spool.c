@@ -15,6 +15,8 @@
 #define RUN_BYTES (4u << 20)
 /* Each run's read buffer during the merge. */
 #define READ_BYTES (32u << 10)
+/* The buffer a sorted run is written out through. */
+#define WRITE_BYTES (64u << 10)
 
 /*
  * An entry is "KEY\tLINE\n" where KEY is "%020lld EVENTID": comparing keys
@@ -129,6 +131,8 @@ static int
 flush_run(struct spool *s)
 {
 	const char **v;
+	char *buf;
+	size_t buflen = 0;
 	int rc = 0;
 
 	if (s->nentries == 0)
@@ -141,12 +145,30 @@ flush_run(struct spool *s)
 	s->run_starts = xrealloc(s->run_starts,
 	    (s->nruns + 1) * sizeof(*s->run_starts));
 	s->run_starts[s->nruns++] = s->filelen;
+	/*
+	 * Entries go out through a buffer: one write(2) per entry made a
+	 * system call per event (50,000 of them for 50,000 events), about
+	 * a tenth of a poll's CPU time.
+	 */
+	buf = xmalloc(WRITE_BYTES);
 	for (size_t i = 0; i < s->nentries && rc == 0; i++) {
 		size_t n = entry_len(v[i]);
 
-		rc = write_all(s->fd, v[i], n);
+		if (buflen + n > WRITE_BYTES) {
+			rc = write_all(s->fd, buf, buflen);
+			buflen = 0;
+		}
+		if (rc == 0 && n > WRITE_BYTES)
+			rc = write_all(s->fd, v[i], n);
+		else if (rc == 0) {
+			memcpy(buf + buflen, v[i], n);
+			buflen += n;
+		}
 		s->filelen += (off_t)n;
 	}
+	if (rc == 0)
+		rc = write_all(s->fd, buf, buflen);
+	free(buf);
 	free(v);
 	if (rc == -1)
 		log_error("cannot write a temporary file: %m");
