@@ -177,6 +177,34 @@ flush_run(struct spool *s)
 	return rc;
 }
 
+/*
+ * Appends an entry's key: "%020lld " of the time, then the id. Formatted
+ * by hand, and the id copied whole: strbuf_addf (two vsnprintf calls) and
+ * a strbuf_add per character of the id made up most of spool_add.
+ */
+static void
+add_key(struct strbuf *sb, time_t event_time, const char *event_id)
+{
+	long long t = (long long)event_time;
+	char digits[21];
+	size_t start;
+
+	if (t < 0)
+		strbuf_addf(sb, "%020lld ", t);
+	else {
+		for (int i = 19; i >= 0; i--, t /= 10)
+			digits[i] = (char)('0' + t % 10);
+		digits[20] = ' ';
+		strbuf_add(sb, digits, sizeof(digits));
+	}
+	start = sb->len;
+	strbuf_adds(sb, event_id);
+	/* The key must hold no tab or newline: those frame the entry. */
+	for (char *p = sb->buf + start; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = '_';
+}
+
 int
 spool_add(struct spool *s, time_t event_time, const char *event_id,
     const char *line, size_t len)
@@ -186,12 +214,7 @@ spool_add(struct spool *s, time_t event_time, const char *event_id,
 	if (s->arena.len + len + 160 > RUN_BYTES && flush_run(s) == -1)
 		return -1;
 	off = s->arena.len;
-	strbuf_addf(&s->arena, "%020lld ", (long long)event_time);
-	/* The key must hold no tab or newline: those frame the entry. */
-	for (const char *p = event_id; *p != '\0'; p++) {
-		char c = (unsigned char)*p < 0x20 ? '_' : *p;
-		strbuf_add(&s->arena, &c, 1);
-	}
+	add_key(&s->arena, event_time, event_id);
 	strbuf_add(&s->arena, "\t", 1);
 	strbuf_add(&s->arena, line, len);
 	strbuf_add(&s->arena, "\n", 1);
