@@ -14,8 +14,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 VERSION := 0.1.0
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
-	-Wmissing-prototypes -Wvla -Wno-unused-parameter
+WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wvla
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DVERSION='"$(VERSION)"' \
 	-Isrc $(WARN) $(PKG_CFLAGS) $(CFLAGS)
@@ -29,7 +29,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRCS))
 all: bedrock-trail
 
 bedrock-trail: build/main.o build/libbt.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ build/main.o build/libbt.a $(LDLIBS)
+	@echo "LD $@"; $(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ build/main.o build/libbt.a $(LDLIBS)
 
 build/%.o: src/%.c src/*.h | build
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -41,7 +41,7 @@ build/libbt.a: $(LIB_OBJS)
 # Each unit test links the real modules it needs out of the archive.
 build/tests/%: tests/unit/%.c tests/unit/t.h build/libbt.a | build
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< build/libbt.a $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -Itests/unit $(LDFLAGS) -o $@ $< build/libbt.a $(LDLIBS)
 
 build:
 	@mkdir -p build
@@ -63,16 +63,32 @@ demo: deps
 bench: all
 	@/usr/bin/python3 tests/bench/bench.py
 
+# The cron file goes to the examples, not to /etc/cron.d: installing it
+# there would start polling before anyone ran `connect`. See README.md.
+DOC_FILES = README.md LICENSE
+DOC_EXAMPLES = config.yaml service-config.yaml iam-policy.json \
+	bedrock-trail-poll.service bedrock-trail-poll.timer logrotate.conf \
+	jq-recipes.md vector.toml
+
 install: bedrock-trail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -d $(DESTDIR)$(DOCDIR)/examples/cron.d
 	install -m 0755 bedrock-trail $(DESTDIR)$(BINDIR)/bedrock-trail
 	install -m 0644 man/bedrock-trail.1 $(DESTDIR)$(MANDIR)/man1/bedrock-trail.1
 	install -m 0644 man/bedrock-trail.yaml.5 $(DESTDIR)$(MANDIR)/man5/bedrock-trail.yaml.5
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(DOC_EXAMPLES:%=examples/%) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 cron.d/bedrock-trail $(DESTDIR)$(DOCDIR)/examples/cron.d/bedrock-trail
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/bedrock-trail
 	rm -f $(DESTDIR)$(MANDIR)/man1/bedrock-trail.1
 	rm -f $(DESTDIR)$(MANDIR)/man5/bedrock-trail.yaml.5
+	rm -f $(DOC_FILES:%=$(DESTDIR)$(DOCDIR)/%)
+	rm -f $(DOC_EXAMPLES:%=$(DESTDIR)$(DOCDIR)/examples/%)
+	rm -f $(DESTDIR)$(DOCDIR)/examples/cron.d/bedrock-trail
+	for d in $(DESTDIR)$(DOCDIR)/examples/cron.d $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DOCDIR); do rmdir "$$d" 2>/dev/null || :; done
 
 clean:
 	rm -rf build bedrock-trail

@@ -287,8 +287,11 @@ parse_event(cJSON *ev, struct ct_event *out)
 {
 	cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "EventId");
 	cJSON *rec = cJSON_GetObjectItemCaseSensitive(ev, "CloudTrailEvent");
+	cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "EventTime");
 
-	if (!cJSON_IsObject(ev) || !cJSON_IsString(id) || !cJSON_IsString(rec))
+	/* The fields we rely on, and EventTime: a number on the wire. */
+	if (!cJSON_IsObject(ev) || !cJSON_IsString(id) ||
+	    !cJSON_IsString(rec) || (t != NULL && !cJSON_IsNumber(t)))
 		return -1;
 	out->event_id = steal_string(id);
 	out->cloudtrail_event = steal_string(rec);

@@ -327,7 +327,13 @@ open_state(struct poll *p)
 		return rc;
 	if ((rc = state_load(p->cfg->state_file, &p->state)) != 0)
 		return rc;
-	return recover(p);
+	if ((rc = recover(p)) != 0)
+		return rc;
+	/*
+	 * Prove now that the state can be written: records on stdout cannot
+	 * be taken back if the state then failed to move past them.
+	 */
+	return state_save(p->cfg->state_file, &p->state);
 }
 
 /* Writes each region that fetched everything; the first failure decides. */

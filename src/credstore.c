@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "util.h"
 
@@ -42,78 +43,6 @@ wipe_free(void *p, size_t n)
 		return;
 	OPENSSL_cleanse(p, n);
 	free(p);
-}
-
-static char *
-path_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
-/* mkdir -p with mode 0700 for every directory it makes. */
-static int
-mkdir_p(const char *dir)
-{
-	char *p = xstrdup(dir);
-	mode_t old = umask(077);
-	int rc = 0;
-
-	for (char *s = p + 1; ; s++) {
-		char c = *s;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
-			rc = -1;
-			break;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	umask(old);
-	free(p);
-	return rc;
-}
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* A rename or a new file is durable only once its directory is synced. */
-static int
-fsync_dir(const char *dir)
-{
-	int fd, rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	if (close(fd) == -1)
-		rc = -1;
-	return rc;
 }
 
 /*
@@ -231,13 +160,13 @@ key_create(const char *path, const char *dir, unsigned char key[KEY_LEN])
 		unlink(path);
 		return EX_SOFTWARE;
 	}
-	if (write_all(fd, key, KEY_LEN) == -1 || fsync(fd) == -1) {
+	if (file_write_all(fd, key, KEY_LEN) == -1 || fsync(fd) == -1) {
 		log_error("%s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
 		return EX_IOERR;
 	}
-	if (close(fd) == -1 || fsync_dir(dir) == -1) {
+	if (close(fd) == -1 || file_sync_dir(dir) == -1) {
 		log_error("%s: %s", path, strerror(errno));
 		unlink(path);
 		return EX_IOERR;
@@ -249,11 +178,11 @@ key_create(const char *path, const char *dir, unsigned char key[KEY_LEN])
 static int
 key_obtain(const char *path, unsigned char key[KEY_LEN])
 {
-	char *dir = path_dir(path);
+	char *dir = file_dir(path);
 	struct stat st;
 	int rc;
 
-	if (mkdir_p(dir) == -1 || stat(dir, &st) == -1) {
+	if (file_mkdirs(dir) == -1 || stat(dir, &st) == -1) {
 		log_error("%s: cannot create key directory: %s", dir,
 		    strerror(errno));
 		rc = EX_CANTCREAT;
@@ -499,60 +428,6 @@ out:
 	return rc;
 }
 
-/* mkstemp beside path, fchmod, write, fsync, close, rename, sync the dir. */
-static int
-atomic_write(const char *path, const unsigned char *buf, size_t len)
-{
-	char *dir = path_dir(path), *tmp = NULL;
-	mode_t old;
-	int fd = -1, rc = EX_IOERR;
-
-	if (mkdir_p(dir) == -1) {
-		log_error("%s: cannot create directory: %s", dir,
-		    strerror(errno));
-		rc = EX_CANTCREAT;
-		goto out;
-	}
-	tmp = xasprintf("%s.XXXXXX", path);
-	old = umask(077);
-	fd = mkstemp(tmp);
-	umask(old);
-	if (fd == -1) {
-		log_error("%s: %s", tmp, strerror(errno));
-		rc = EX_CANTCREAT;
-		goto out;
-	}
-	if (fchmod(fd, 0600) == -1 || write_all(fd, buf, len) == -1 ||
-	    fsync(fd) == -1) {
-		log_error("%s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		log_error("%s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		log_error("%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (fsync_dir(dir) == -1) {
-		log_error("%s: %s", dir, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-	goto out;
-fail:
-	unlink(tmp);
-out:
-	if (fd != -1)
-		close(fd);
-	free(tmp);
-	free(dir);
-	return rc;
-}
-
 int
 credstore_save(const char *store_path, const char *key_path,
     const struct credentials *creds)
@@ -573,7 +448,7 @@ credstore_save(const char *store_path, const char *key_path,
 		goto out;
 	rc = store_seal(key, json, strlen(json), &blob, &bloblen);
 	if (rc == 0)
-		rc = atomic_write(store_path, blob, bloblen);
+		rc = file_replace(store_path, blob, bloblen, "credential store");
 out:
 	OPENSSL_cleanse(key, sizeof(key));
 	wipe_free(json, jsonsize);

@@ -80,6 +80,9 @@ fetch_source(struct fetch_job *job, struct ct_client *client,
 			break;
 		}
 		atomic_fetch_add(&job->pages, 1);
+		log_verbose("%s: %s page %lu: %zu events%s", job->region, source,
+		    atomic_load(&job->pages), page.nevents,
+		    page.next_token ? ", more to come" : "");
 		for (size_t i = 0; i < page.nevents && rc == 0; i++)
 			rc = take_event(job, &page.events[i], opts, rec);
 		free(token);

@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cmd.h"
 #include "config.h"
@@ -43,32 +46,40 @@ struct command {
 	const char *name;
 	int (*run)(struct cli *, struct config *);
 	int options;
+	const char *summary;
 	const char *synopsis;
 	const char *help;
 };
 
 static const struct command commands[] = {
-	{ "test-connection", cmd_test_connection, 0, "",
+	{ "test-connection", cmd_test_connection, 0,
+	  "check that the credentials can call cloudtrail:LookupEvents", "",
 	  "Check that the credentials can call cloudtrail:LookupEvents in each\n"
 	  "configured region. Changes nothing.\n" },
 	{ "connect", cmd_connect, OPT_ACCESS_KEY_ID | OPT_TOKEN_STDIN,
+	  "test credentials, then store them encrypted",
 	  " [--access-key-id ID] [--region REGION] [--session-token-stdin]",
 	  "Ask for (or read from standard input) an access key, test it like\n"
 	  "test-connection, and only then store it encrypted (AES-256-GCM).\n"
 	  "The secret access key is never taken from the command line.\n" },
-	{ "disconnect", cmd_disconnect, OPT_FORGET_KEY, " [--forget-key]",
+	{ "disconnect", cmd_disconnect, OPT_FORGET_KEY,
+	  "delete the stored credentials", " [--forget-key]",
 	  "Delete the stored credentials (and the key file with --forget-key).\n" },
 	{ "poll", cmd_poll, OPT_OUTPUT | OPT_STATE_FILE | OPT_SINCE_UNTIL,
-	  " [-o FILE] [--state-file FILE] [--since TIME] [--until TIME]",
+	  "fetch the events since the last poll, emit records",
+	  " [-o|--output FILE] [--state-file FILE] [--since TIME]"
+	  " [--until TIME]",
 	  "Fetch the Bedrock events since the last successful poll, print one\n"
 	  "JSON record per call, and advance the state. --since/--until run a\n"
 	  "one-off window (ISO 8601 UTC or an age such as 90m, 24h, 7d) that\n"
 	  "neither reads nor advances the state.\n" },
 	{ "status", cmd_status, OPT_STATE_FILE | OPT_FORMAT,
+	  "show the configuration, credential source and cursors",
 	  " [--state-file FILE] [--format text|json]",
 	  "Show the configuration in force, the credential source (access key\n"
 	  "id masked) and each region's cursor.\n" },
 	{ "report", cmd_report, OPT_SINCE_UNTIL | OPT_FORMAT,
+	  "summarise records: which models, by whom, how often",
 	  " [--format table|json|csv] [--since TIME] [--until TIME] [FILE...]",
 	  "Summarise records (stdin by default): per model, calls, errors,\n"
 	  "principals, regions, first and last seen; per principal and model,\n"
@@ -93,10 +104,10 @@ usage_all(FILE *f)
 	fprintf(f, "usage: bedrock-trail [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
 	    "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-16s%s%s\n", commands[i].name, commands[i].name,
-		    commands[i].synopsis);
-	fprintf(f, "  %-16shelp [COMMAND]\n\n%s\nSee bedrock-trail(1).\n",
-	    "help", global_help);
+		fprintf(f, "  %-17s%s\n", commands[i].name,
+		    commands[i].summary);
+	fprintf(f, "  %-17s%s\n\n%s\nSee bedrock-trail(1).\n", "help [COMMAND]",
+	    "this help, or a command's", global_help);
 }
 
 static void
@@ -344,6 +355,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* A file-size limit must fail a write (EFBIG), not kill mid-batch. */
 	signal(SIGXFSZ, SIG_IGN);
+#ifdef M_ARENA_MAX
+	/*
+	 * One malloc arena for every thread. glibc reserves 64 MiB of address
+	 * space for each thread's own arena; under a ulimit -v that leaves no
+	 * room for it, it tries again (mmap, munmap) on every malloc of the
+	 * thread, and a poll of 100,000 events takes ten times as long.
+	 */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;

@@ -11,27 +11,12 @@
 
 #include <openssl/evp.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "util.h"
 
 #define BATCH_BUF (256u << 10)
 #define COPY_BUF (256u << 10)
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void
 hex(const unsigned char *d, size_t n, char *out)
@@ -75,7 +60,7 @@ batch_begin(struct batch *b)
 static int
 batch_flush(struct batch *b)
 {
-	if (write_all(b->fd, b->buf, b->buflen) == -1) {
+	if (file_write_all(b->fd, b->buf, b->buflen) == -1) {
 		log_error("cannot write a temporary file: %m");
 		return EX_IOERR;
 	}
@@ -91,8 +76,8 @@ batch_add(struct batch *b, const char *line, size_t len)
 	if (b->buflen + len + 1 > BATCH_BUF && (rc = batch_flush(b)) != 0)
 		return rc;
 	if (len + 1 > BATCH_BUF) {
-		if (write_all(b->fd, line, len) == -1 ||
-		    write_all(b->fd, "\n", 1) == -1) {
+		if (file_write_all(b->fd, line, len) == -1 ||
+		    file_write_all(b->fd, "\n", 1) == -1) {
 			log_error("cannot write a temporary file: %m");
 			return EX_IOERR;
 		}
@@ -178,7 +163,7 @@ output_append(struct output *o, const struct batch *b)
 		n = pread(b->fd, buf, COPY_BUF, pos);
 		if (n <= 0)
 			rc = -1;
-		else if (write_all(o->fd, buf, (size_t)n) == -1)
+		else if (file_write_all(o->fd, buf, (size_t)n) == -1)
 			rc = -2;
 		pos += n;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "util.h"
 
@@ -104,22 +105,6 @@ sort_run(struct spool *s)
 	return v;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static size_t
 entry_len(const char *e)
 {
@@ -155,11 +140,11 @@ flush_run(struct spool *s)
 		size_t n = entry_len(v[i]);
 
 		if (buflen + n > WRITE_BYTES) {
-			rc = write_all(s->fd, buf, buflen);
+			rc = file_write_all(s->fd, buf, buflen);
 			buflen = 0;
 		}
 		if (rc == 0 && n > WRITE_BYTES)
-			rc = write_all(s->fd, v[i], n);
+			rc = file_write_all(s->fd, v[i], n);
 		else if (rc == 0) {
 			memcpy(buf + buflen, v[i], n);
 			buflen += n;
@@ -167,7 +152,7 @@ flush_run(struct spool *s)
 		s->filelen += (off_t)n;
 	}
 	if (rc == 0)
-		rc = write_all(s->fd, buf, buflen);
+		rc = file_write_all(s->fd, buf, buflen);
 	free(buf);
 	free(v);
 	if (rc == -1)

@@ -13,6 +13,7 @@
 
 #include <cJSON.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "util.h"
 
@@ -413,87 +414,11 @@ state_format(const struct state *st)
 	return text;
 }
 
-/* The directory holding path: "." for a bare name. */
-static char *
-dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
-/* mkdir -p with mode 0700; -1 with errno from the step that failed. */
-static int
-mkdir_p(const char *dir)
-{
-	struct stat sb;
-	char *p, *s;
-	int rc = 0;
-
-	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return 0;
-	/* Each prefix in turn; one that exists already is left as it is. */
-	p = s = xstrdup(dir);
-	while (rc == 0 && (s = strchr(s + 1, '/')) != NULL) {
-		*s = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (rc == 0 && mkdir(p, 0700) == -1 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
-
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes the rename itself durable, not only the file's contents. */
-static int
-fsync_dir(const char *dir)
-{
-	int fd, rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	if (close(fd) == -1)
-		rc = -1;
-	return rc;
-}
-
-/* Reports a failed step of state_save, whose errno is still set. */
-static int
-save_error(const char *name, int rc)
-{
-	log_error("%s: cannot write state file: %s", name, strerror(errno));
-	return rc;
-}
-
 int
 state_save(const char *path, const struct state *st)
 {
-	char *text, *dir = NULL, *tmp = NULL;
-	int fd = -1, rc = 0;
+	char *text;
+	int rc;
 
 	if (st->pending.active && !pending_ok(&st->pending)) {
 		log_error("%s: cannot write state file: the pending append is "
@@ -501,39 +426,7 @@ state_save(const char *path, const struct state *st)
 		return EX_SOFTWARE;
 	}
 	text = state_format(st);
-	dir = dir_of(path);
-	tmp = xasprintf("%s.XXXXXX", path);
-	if (mkdir_p(dir) == -1 || (fd = mkstemp(tmp)) == -1) {
-		rc = save_error(dir, EX_CANTCREAT);
-		goto out;
-	}
-	if (fchmod(fd, 0600) == -1 ||
-	    write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1) {
-		rc = save_error(path, EX_IOERR);
-		goto out;
-	}
-	/* On NFS a failed write can surface only at close. */
-	rc = close(fd);
-	fd = -1;
-	if (rc == -1) {
-		rc = save_error(path, EX_IOERR);
-		goto out;
-	}
-	if (rename(tmp, path) == -1) {
-		rc = save_error(path, EX_CANTCREAT);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	if (fsync_dir(dir) == -1)
-		rc = save_error(dir, EX_IOERR);
-out:
-	if (fd != -1)
-		close(fd);
-	if (tmp != NULL)
-		unlink(tmp);
-	free(tmp);
-	free(dir);
+	rc = file_replace(path, text, strlen(text), "state file");
 	free(text);
 	return rc;
 }
@@ -587,80 +480,4 @@ state_free(struct state *st)
 	free(st->pending.output);
 	state_region_free(&st->pending.after);
 	memset(st, 0, sizeof(*st));
-}
-
-/*
- * Takes the write lock on fd, or reports who holds it. The holder may let
- * go between F_SETLK and F_GETLK, so a vanished holder means try again.
- */
-static int
-lock_fd(int fd, const char *lock)
-{
-	struct flock fl;
-
-	for (int tries = 0; tries < 3; tries++) {
-		memset(&fl, 0, sizeof(fl));
-		fl.l_type = F_WRLCK;
-		fl.l_whence = SEEK_SET;
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return 0;
-		if (errno != EAGAIN && errno != EACCES) {
-			log_error("%s: cannot lock: %s", lock,
-			    strerror(errno));
-			return EX_IOERR;
-		}
-		if (fcntl(fd, F_GETLK, &fl) == -1) {
-			log_error("%s: cannot lock: %s", lock,
-			    strerror(errno));
-			return EX_IOERR;
-		}
-		if (fl.l_type != F_UNLCK) {
-			log_error("another poll is running (pid %ld, lock %s)",
-			    (long)fl.l_pid, lock);
-			return EX_TEMPFAIL;
-		}
-	}
-	log_error("another poll is running (lock %s)", lock);
-	return EX_TEMPFAIL;
-}
-
-int
-state_lock(const char *path, int *fdp)
-{
-	char *lock = xasprintf("%s.lock", path), *dir = dir_of(path);
-	char pid[32];
-	int fd = -1, rc, n;
-
-	*fdp = -1;
-	if (mkdir_p(dir) == -1) {
-		log_error("%s: cannot create lock file: %s", dir,
-		    strerror(errno));
-		rc = EX_CANTCREAT;
-		goto out;
-	}
-	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		log_error("%s: cannot create lock file: %s", lock,
-		    strerror(errno));
-		rc = EX_CANTCREAT;
-		goto out;
-	}
-	if ((rc = lock_fd(fd, lock)) != 0)
-		goto out;
-	/* The pid is for people looking at the file; the lock is fcntl's. */
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, pid, (size_t)n, 0) != n) {
-		log_error("%s: cannot write lock file: %s", lock,
-		    strerror(errno));
-		rc = EX_IOERR;
-		goto out;
-	}
-	*fdp = fd;
-	fd = -1;
-out:
-	if (fd != -1)
-		close(fd);
-	free(lock);
-	free(dir);
-	return rc;
 }

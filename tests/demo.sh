@@ -37,10 +37,5 @@ echo
 echo '$ head -n 3 records.jsonl'
 head -n 3 "$work/records.jsonl"
 echo
-if "$top/bedrock-trail" help report >/dev/null 2>&1; then
-	echo '$ bedrock-trail report --format table records.jsonl'
-	bt report --format table "$work/records.jsonl"
-fi
-echo
-echo '$ jq: calls per model'
-jq -r '.modelName' "$work/records.jsonl" | sort | uniq -c | sort -rn | head
+echo '$ bedrock-trail report --format table records.jsonl'
+bt report --format table "$work/records.jsonl"

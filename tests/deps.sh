@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="gcc make pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev
 libyaml-dev python3 python3-botocore python3-pytest faketime awscli jq
-openssl curl mandoc valgrind"
+openssl curl mandoc valgrind logrotate systemd man-db"
 
 missing=""
 for p in $PACKAGES; do

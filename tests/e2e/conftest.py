@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,13 @@ class Result:
 
 
 class Runner:
-    """bt(args, env=None, input=None, faketime=None, timeout=60)."""
+    """bt(args, env=None, input=None, faketime=None, timeout=60,
+    program=None, cwd=None).
+
+    faketime: "@2026-11-24 07:00:00" (UTC; libfaketime's -f syntax) or an
+    epoch number; set the simulator's clock to match (sim.set_clock).
+    cwd defaults to the test's tmp_path. program replaces ./bedrock-trail
+    (the fixture's own tests run the AWS CLI through it)."""
 
     def __init__(self, sim, tmp_path):
         self.sim = sim
@@ -134,10 +141,6 @@ class Runner:
             "AWS_SECRET_ACCESS_KEY": simctl.ALLOWED_SECRET,
             "AWS_ENDPOINT_URL_CLOUDTRAIL": self.sim.url,
             "AWS_REGION": "us-east-1",
-            # Keep the tool off any real shared configuration.
-            "AWS_CONFIG_FILE": str(self.home / "aws-config-absent"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(self.home /
-                "aws-credentials-absent"),
         }
         for k, v in (overrides or {}).items():
             if v is None:
@@ -160,6 +163,10 @@ class Runner:
         if wrapper and program is None:
             cmd = wrapper.split() + cmd
         e = self.env(env)
+        if isinstance(faketime, (int, float)) and not isinstance(faketime,
+                bool):
+            faketime = time.strftime("@%Y-%m-%d %H:%M:%S",
+                time.gmtime(faketime))
         if faketime:
             # libfaketime through its wrapper: "@TIME" starts the clock
             # there and lets it run; -m for the multi-threaded library;

@@ -62,6 +62,7 @@ class Sim:
         self.ca_path = None
         self._ssl = None
         self._log = None
+        self._offset = 0.0  # sim clock minus real clock, as last set
 
     # ---- process
 
@@ -112,6 +113,7 @@ class Sim:
         if self._log:
             self._log.close()
             self._log = None
+        self._offset = 0.0  # sim clock minus real clock, as last set
 
     def log_text(self):
         try:
@@ -147,19 +149,31 @@ class Sim:
         return self.call("GET", "/_sim/ping")
 
     def reset(self):
+        self._offset = 0.0
         return self.call("POST", "/_sim/reset", {})
 
     def config(self, **kw):
         return self.call("POST", "/_sim/config", kw)
 
     def clock(self):
-        return self.call("GET", "/_sim/clock")["now"]
+        return self._note(self.call("GET", "/_sim/clock")["now"])
 
     def set_clock(self, epoch):
-        return self.call("POST", "/_sim/clock", {"now": epoch})["now"]
+        return self._note(self.call("POST", "/_sim/clock",
+            {"now": epoch})["now"])
 
     def advance(self, seconds):
-        return self.call("POST", "/_sim/clock", {"advance": seconds})["now"]
+        return self._note(self.call("POST", "/_sim/clock",
+            {"advance": seconds})["now"])
+
+    def _note(self, now):
+        self._offset = now - time.time()
+        return now
+
+    def amz_now(self):
+        """The sim clock as X-Amz-Date (from the last known offset)."""
+        return time.strftime("%Y%m%dT%H%M%SZ",
+            time.gmtime(time.time() + self._offset))
 
     def add_events(self, region, events, delay=0):
         return self.call("POST", "/_sim/events", {"region": region,
@@ -217,8 +231,9 @@ class Sim:
 
     def signed_post(self, body, region="us-east-1", creds="allowed",
             amz_date=None, headers=None, target=LOOKUP_TARGET, conn=None):
-        """A LookupEvents request signed by botocore; returns
-        (status, headers dict with lower-case names, body bytes)."""
+        """A LookupEvents request signed by botocore at amz_date (default:
+        the sim's clock); returns (status, headers dict with lower-case
+        names, body bytes). headers override the signed ones."""
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
         if isinstance(creds, str):
@@ -228,7 +243,7 @@ class Sim:
             headers={"X-Amz-Target": target,
                 "Content-Type": "application/x-amz-json-1.1"})
         signer = _Signer(Credentials(*creds), "cloudtrail", region)
-        signer.amz_date = amz_date
+        signer.amz_date = amz_date or self.amz_now()
         signer.add_auth(req)
         hdrs = dict(req.headers.items())
         hdrs.update(headers or {})

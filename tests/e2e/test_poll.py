@@ -1,5 +1,6 @@
 """poll against the simulator: records, windows and state, paging, rate,
-faults, the lock, and the exactly-once guarantee under SIGKILL."""
+a failing region, the lock, and the exactly-once guarantee under SIGKILL.
+The fault matrix is in test_faults.py."""
 
 import calendar
 import json
@@ -9,8 +10,6 @@ import signal
 import stat
 import subprocess
 import time
-
-import pytest
 
 import reference
 
@@ -206,53 +205,6 @@ def test_random_throttling_loses_nothing_and_the_limit_holds(bt, sim):
     assert requests_in_any_second(reqs, "us-east-1") <= 2
 
 
-FAULTS = [
-    ({"kind": "status", "status": 500}, 0, None),
-    ({"kind": "status", "status": 503}, 0, None),
-    ({"kind": "drop_before_headers"}, 0, None),
-    ({"kind": "drop_mid_body"}, 0, None),
-    ({"kind": "slow", "seconds": 5}, 0, None),
-    ({"kind": "truncated"}, 65, "malformed LookupEvents response"),
-    ({"kind": "malformed"}, 65, "malformed LookupEvents response"),
-    ({"kind": "wrong_types"}, 65, "malformed LookupEvents response"),
-    ({"kind": "huge", "bytes": 20 * 1024 * 1024}, 65,
-        "malformed LookupEvents response"),
-    ({"kind": "status", "status": 500, "count": 50}, 69,
-        "Failed to connect to AWS CloudTrail"),
-    ({"kind": "slow", "seconds": 5, "count": 50}, 69,
-        "Failed to connect to AWS CloudTrail"),
-]
-
-
-@pytest.mark.parametrize("fault,rc,first", FAULTS,
-    ids=[f[0]["kind"] + ("-%s" % f[0].get("status", "")) +
-        ("-always" if f[0].get("count") else "") for f in FAULTS])
-def test_faults_on_a_middle_page(bt, sim, tmp_path, fault, rc, first):
-    now = sim.clock()
-    sim.config(rate_limit=0)
-    sim.generate(start=now - 5 * 3600, end=now - 60, count=250, seed=13,
-        delay_max=0)
-    sim.faults([dict(fault, after=2)])
-    cfg = bt.config("timeout: 2s\nmax_attempts: 3\n"
-        "max_requests_per_second: 20\n")
-    out = tmp_path / "out.jsonl"
-    r = bt(["-c", cfg, "poll", "-o", out], timeout=120)
-    assert r.rc == rc, r
-    if rc == 0:
-        assert len(set(ids(out.read_text().splitlines()))) == 250
-        return
-    assert r.err.splitlines()[0].startswith(first)
-    assert not out.exists() or out.read_text() == ""
-    state = json.loads(bt.state_path.read_text()) if \
-        bt.state_path.exists() else {"regions": {}}
-    assert "cursor" not in state["regions"].get("us-east-1", {})
-    sim.clear_faults()
-    r = bt(["-c", cfg, "poll", "-o", out], timeout=120)
-    assert r.rc == 0, r
-    got = ids(out.read_text().splitlines())
-    assert len(got) == 250 and len(set(got)) == 250
-
-
 def test_one_failing_region_does_not_stop_the_others(bt, sim):
     now = sim.clock()
     for region in ("us-east-1", "eu-west-1"):
@@ -366,6 +318,12 @@ def test_three_regions_take_about_as_long_as_one(bt, sim):
     three = time.monotonic() - t
     assert r1.rc == 0 and r3.rc == 0
     assert len(r3.records) == 1500
-    assert three < 1.6 * one, (one, three)
+    # Concurrent, not one after another: every region starts before any
+    # region finishes. Then the wall time, loosely (the machine is shared).
+    reqs = sim.stats()
+    spans = [[q["t"] for q in reqs if q["region"] == region]
+        for region in regions]
+    assert max(min(s) for s in spans) < min(max(s) for s in spans)
+    assert three < 1.8 * one, (one, three)
     for region in regions:
-        assert requests_in_any_second(sim.stats(), region) <= 2
+        assert requests_in_any_second(reqs, region) <= 2

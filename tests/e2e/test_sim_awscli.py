@@ -114,7 +114,7 @@ def test_cli_sees_late_events_once_delivered(sim, aws):
     # Two events from a minute ago, delivered two seconds from now. (The
     # CLI signs with the real clock, so wait rather than advance the sim.)
     late = sim.add_events("us-east-1", [{"eventTime": now - 60,
-        "eventName": "Converse"}, {"eventTime": now - 59,
+        "eventName": "Converse"}, {"eventTime": now - 59, "_delay": 61,
         "eventName": "InvokeModel"}], delay=62)["eventIDs"]
     args = bedrock_filter() + window(now - 600, now + 1200)
     before = aws(*args)
@@ -308,7 +308,6 @@ def test_bt_runner_under_faketime_signs_with_the_fake_clock(sim, bt):
     assert "Signature" in r.err and "InvalidSignatureException" in r.err
     # env=None entries remove variables.
     r = bt(args, env=dict(env, AWS_ACCESS_KEY_ID=None,
-        AWS_SECRET_ACCESS_KEY=None), faketime="@2026-11-24 07:00:00",
-        program=AWS)
+        AWS_SECRET_ACCESS_KEY=None), faketime=fake, program=AWS)
     assert r.rc != 0
     assert "credentials" in r.err.lower()

@@ -1263,6 +1263,9 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 r = self.process(method, body, st)
             st["status"], st["error"] = r.status, r.error
+            # Counted before the answer leaves, so that a test reading the
+            # stats right after the client exits sees every request.
+            self.count(st)
             if f and f["kind"] == "truncated":
                 self.send(200, r.body[:len(r.body) // 2], r.headers, r.ctype)
             elif f and f["kind"] == "drop_mid_body":
@@ -1275,8 +1278,14 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.send(r.status, r.body, r.headers, r.ctype)
         finally:
-            with sim.lock:
-                sim.stats.append(st)
+            self.count(st)
+
+    def count(self, st):
+        if st.get("_counted"):
+            return
+        st["_counted"] = True
+        with self.sim.lock:
+            self.sim.stats.append(st)
 
     def process(self, method, body, st):
         sim = self.sim
@@ -1369,7 +1378,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {"credentials": sorted(sim.creds)})
         if (method, path) == ("GET", "/_sim/stats"):
             with sim.lock:
-                return self.send_json(200, {"requests": list(sim.stats)})
+                return self.send_json(200, {"requests": [{k: v for k, v in q.items()
+                    if k != "_counted"} for q in sim.stats]})
         if (method, path) == ("POST", "/_sim/stats/reset"):
             with sim.lock:
                 sim.stats.clear()

@@ -1,0 +1,288 @@
+/*
+ * status: what a poll would use, without sending a request: the config
+ * file, regions, endpoint, credential source (key id masked), the store
+ * and key file with their modes, and per region the cursor and the window
+ * the next poll would cover. Text, or one JSON object with --format json.
+ *
+ * Everything known is shown even when the credentials or the state cannot
+ * be read; the exit status is then that failure's.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cmd.h"
+#include "credentials.h"
+#include "log.h"
+#include "state.h"
+#include "util.h"
+
+/* As poll: LookupEvents answers for the last 90 days, less a minute. */
+#define STATUS_MAX_AGE	(90L * 86400 - 60)
+
+#define STATUS_ENDPOINT	"https://cloudtrail.REGION.amazonaws.com"
+
+struct status_file {
+	const char *path;
+	char mode[32];		/* "0600", "absent" or the stat error */
+	bool present;
+};
+
+struct status {
+	struct config *cfg;
+	struct credentials creds;
+	int creds_status;
+	struct state state;
+	int state_status;
+	struct status_file store, key;
+	time_t now;
+};
+
+static void
+status_stat(struct status_file *f, const char *path)
+{
+	struct stat st;
+
+	f->path = path;
+	f->present = stat(path, &st) == 0;
+	if (f->present)
+		snprintf(f->mode, sizeof(f->mode), "%04o",
+		    (unsigned int)(st.st_mode & 07777));
+	else if (errno == ENOENT)
+		snprintf(f->mode, sizeof(f->mode), "absent");
+	else
+		snprintf(f->mode, sizeof(f->mode), "%s", strerror(errno));
+}
+
+static const struct region_state *
+status_region(const struct status *s, const char *region)
+{
+	for (size_t i = 0; i < s->state.nregions; i++)
+		if (strcmp(s->state.regions[i].region, region) == 0)
+			return &s->state.regions[i];
+	return NULL;
+}
+
+/* The next poll's window, exactly as poll computes it. */
+static void
+status_window(const struct status *s, const struct region_state *rs,
+    time_t *start, time_t *end)
+{
+	*start = rs != NULL && rs->has_cursor ? rs->cursor - s->cfg->overlap :
+	    s->now - s->cfg->first_poll_lookback;
+	if (*start < s->now - STATUS_MAX_AGE)
+		*start = s->now - STATUS_MAX_AGE;
+	*end = s->now;
+}
+
+static const char *
+status_endpoint(const struct config *cfg)
+{
+	return cfg->endpoint_url != NULL ? cfg->endpoint_url : STATUS_ENDPOINT;
+}
+
+static void
+status_print_creds(const struct status *s)
+{
+	const struct credentials *c = &s->creds;
+	const char *name = credentials_source_name(c->source);
+	char masked[32];
+
+	if (s->creds_status != 0 || c->source == CRED_NONE) {
+		printf("credentials:  none\n");
+		return;
+	}
+	credentials_mask_key_id(c->access_key_id, masked, sizeof(masked));
+	if (c->origin != NULL && strcmp(c->origin, name) != 0)
+		printf("credentials:  %s (%s), access key %s\n", name,
+		    c->origin, masked);
+	else
+		printf("credentials:  %s, access key %s\n", name, masked);
+	if (c->source == CRED_STORE && getenv("AWS_ACCESS_KEY_ID") != NULL)
+		printf("              (AWS_ACCESS_KEY_ID is set too: the "
+		    "stored connection comes first)\n");
+}
+
+static void
+status_print_text(const struct status *s)
+{
+	const struct config *cfg = s->cfg;
+	char a[32], b[32], c[32];
+	time_t start, end;
+
+	printf("config file:  %s\n", config_describe(cfg));
+	printf("regions:      ");
+	for (size_t i = 0; i < cfg->regions.n; i++)
+		printf("%s%s", i ? ", " : "", cfg->regions.v[i]);
+	if (cfg->regions.n == 0)
+		printf("none\n");
+	else
+		printf(" (from %s)\n", cfg->regions_from ? cfg->regions_from :
+		    "defaults");
+	printf("endpoint:     %s\n", status_endpoint(cfg));
+	status_print_creds(s);
+	printf("store:        %s (%s)\n", s->store.path, s->store.mode);
+	printf("key file:     %s (%s)\n", s->key.path, s->key.mode);
+	printf("state file:   %s\n", cfg->state_file);
+	for (size_t i = 0; i < cfg->regions.n; i++) {
+		const struct region_state *rs =
+		    status_region(s, cfg->regions.v[i]);
+
+		if (s->state_status != 0) {
+			printf("%s: cursor unknown (the state file cannot be "
+			    "read)\n", cfg->regions.v[i]);
+			continue;
+		}
+		status_window(s, rs, &start, &end);
+		if (rs != NULL && rs->has_cursor)
+			time_format_iso8601(rs->cursor, a, sizeof(a));
+		printf("%s: %s%s, next poll %s to %s\n", cfg->regions.v[i],
+		    rs != NULL && rs->has_cursor ? "cursor " : "never polled",
+		    rs != NULL && rs->has_cursor ? a : "",
+		    time_format_iso8601(start, b, sizeof(b)),
+		    time_format_iso8601(end, c, sizeof(c)));
+	}
+}
+
+static cJSON *
+status_json_string(const char *s)
+{
+	return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *
+status_json_time(time_t t)
+{
+	char buf[32];
+
+	return cJSON_CreateString(time_format_iso8601(t, buf, sizeof(buf)));
+}
+
+static cJSON *
+status_json_file(const struct status_file *f)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(o, "path", status_json_string(f->path));
+	cJSON_AddItemToObject(o, "mode",
+	    status_json_string(f->present ? f->mode : NULL));
+	return o;
+}
+
+static cJSON *
+status_json_creds(const struct status *s)
+{
+	const struct credentials *c = &s->creds;
+	bool have = s->creds_status == 0 && c->source != CRED_NONE;
+	cJSON *o = cJSON_CreateObject();
+	char masked[32];
+
+	credentials_mask_key_id(have ? c->access_key_id : NULL, masked,
+	    sizeof(masked));
+	cJSON_AddStringToObject(o, "source",
+	    credentials_source_name(have ? c->source : CRED_NONE));
+	cJSON_AddItemToObject(o, "origin",
+	    status_json_string(have ? c->origin : NULL));
+	cJSON_AddItemToObject(o, "access_key_id",
+	    status_json_string(have ? masked : NULL));
+	return o;
+}
+
+/* "cursors" is null when the state file cannot be read. */
+static cJSON *
+status_json_cursors(const struct status *s)
+{
+	const struct config *cfg = s->cfg;
+	cJSON *a, *o;
+	time_t start, end;
+
+	if (s->state_status != 0)
+		return cJSON_CreateNull();
+	a = cJSON_CreateArray();
+	for (size_t i = 0; i < cfg->regions.n; i++) {
+		const struct region_state *rs =
+		    status_region(s, cfg->regions.v[i]);
+
+		status_window(s, rs, &start, &end);
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "region", cfg->regions.v[i]);
+		cJSON_AddItemToObject(o, "cursor", rs != NULL &&
+		    rs->has_cursor ? status_json_time(rs->cursor) :
+		    cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "next_window_start",
+		    status_json_time(start));
+		cJSON_AddItemToObject(o, "next_window_end",
+		    status_json_time(end));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static void
+status_print_json(const struct status *s)
+{
+	const struct config *cfg = s->cfg;
+	cJSON *o = cJSON_CreateObject(), *regions = cJSON_CreateArray();
+	char *text;
+
+	for (size_t i = 0; i < cfg->regions.n; i++)
+		cJSON_AddItemToArray(regions,
+		    cJSON_CreateString(cfg->regions.v[i]));
+	cJSON_AddItemToObject(o, "config_file", status_json_string(cfg->path));
+	cJSON_AddItemToObject(o, "regions", regions);
+	cJSON_AddItemToObject(o, "regions_from",
+	    status_json_string(cfg->regions.n ? cfg->regions_from : NULL));
+	cJSON_AddStringToObject(o, "endpoint", status_endpoint(cfg));
+	cJSON_AddItemToObject(o, "credentials", status_json_creds(s));
+	cJSON_AddItemToObject(o, "store", status_json_file(&s->store));
+	cJSON_AddItemToObject(o, "key_file", status_json_file(&s->key));
+	cJSON_AddStringToObject(o, "state_file", cfg->state_file);
+	cJSON_AddItemToObject(o, "cursors", status_json_cursors(s));
+	if ((text = cJSON_PrintUnformatted(o)) == NULL) {
+		log_error("out of memory");
+		abort();
+	}
+	printf("%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
+int
+cmd_status(struct cli *cli, struct config *cfg)
+{
+	struct status s = { .cfg = cfg, .now = time(NULL) };
+	int status, regions_status = 0;
+
+	if (cli->nargs > 0) {
+		log_error("usage error: status takes no operands");
+		return EX_USAGE;
+	}
+	if (cli->format == FORMAT_CSV) {
+		log_error("usage error: status prints text or json, not csv");
+		return EX_USAGE;
+	}
+	s.state_status = state_load(cfg->state_file, &s.state);
+	s.creds_status = credentials_resolve(cfg, &s.creds);
+	/* Without credentials the stored regions are unknown: no verdict. */
+	if (s.creds_status == 0)
+		regions_status = config_default_regions(cfg,
+		    &s.creds.regions);
+	status_stat(&s.store, cfg->credentials_file);
+	status_stat(&s.key, cfg->key_file);
+	if (cli->format == FORMAT_JSON)
+		status_print_json(&s);
+	else
+		status_print_text(&s);
+	status = s.state_status != 0 ? s.state_status :
+	    s.creds_status != 0 ? s.creds_status : regions_status;
+	credentials_clear(&s.creds);
+	state_free(&s.state);
+	return status;
+}

@@ -1,0 +1,23 @@
+/*
+ * Shared by config.c (defaults, environment, command line) and
+ * config_file.c (the YAML file); not for other modules.
+ */
+#ifndef CONFIG_FILE_H
+#define CONFIG_FILE_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+#define REGION_HINT	"use a region code such as us-east-1"
+#define URL_HINT	"use a URL that starts with https:// or http://"
+
+/*
+ * Reads path into cfg over its defaults. A missing file is fine unless
+ * must_exist. Returns 0 or EX_CONFIG after reporting every problem.
+ */
+int config_read_file(struct config *cfg, const char *path, bool must_exist);
+
+bool config_url_valid(const char *url);
+
+#endif

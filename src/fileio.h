@@ -1,0 +1,33 @@
+/*
+ * Files we own: written whole or not at all. Atomic replacement as in
+ * acme-client: a temporary file beside the target (mode 0600), write,
+ * fsync, checked close, rename, then fsync of the directory so that the
+ * rename itself survives a crash.
+ */
+#ifndef FILEIO_H
+#define FILEIO_H
+
+#include <stddef.h>
+
+/* The directory holding path ("." for a bare name); the caller frees. */
+char *file_dir(const char *path);
+
+/* mkdir -p with mode 0700 whatever the umask; -1 with errno set. */
+int file_mkdirs(const char *dir);
+
+/* write(2) until done; -1 with errno set. */
+int file_write_all(int fd, const void *buf, size_t len);
+
+/* fsync of a directory, for renames and new files; -1 with errno set. */
+int file_sync_dir(const char *dir);
+
+/*
+ * Replaces path with len bytes of buf, mode 0600, creating its directory
+ * (0700) if needed. Returns 0, or after reporting "FILE: cannot write
+ * WHAT: reason": EX_CANTCREAT when the file cannot be created or renamed
+ * into place, EX_IOERR when writing or syncing fails.
+ */
+int file_replace(const char *path, const void *buf, size_t len,
+    const char *what);
+
+#endif
