@@ -85,10 +85,10 @@ ct_client_new(const struct config *cfg, const struct credentials *creds,
 	}
 	c->max_attempts = cfg->max_attempts;
 	/*
-	 * A little slack over 1/rate keeps request arrivals at AWS under the
+	 * 2% of slack over 1/rate keeps request arrivals at AWS under the
 	 * limit even when one request leaves late and the next on time.
 	 */
-	c->interval = 1.0 / cfg->max_requests_per_second + 0.01;
+	c->interval = 1.02 / cfg->max_requests_per_second;
 	return c;
 }
 

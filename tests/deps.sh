@@ -1,11 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages that the build, the tests and the demo need.
 # Does nothing (and needs no network) when they are all there already.
+# With "dev": also what make lint, make fuzz and make bench use.
 set -eu
 
 PACKAGES="gcc make pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev
 libyaml-dev python3 python3-botocore python3-pytest faketime awscli jq
-openssl curl mandoc valgrind logrotate systemd man-db"
+openssl curl mandoc valgrind logrotate systemd man-db e2fsprogs"
+if [ "${1:-}" = dev ]; then
+	PACKAGES="$PACKAGES clang libclang-rt-14-dev clang-tidy clang-format
+cppcheck hyperfine time"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -201,6 +201,11 @@ def bt(sim, tmp_path):
     return Runner(sim, tmp_path)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a long run (the kill test, "
+        "a week of polls, timing); make check-asan leaves these out")
+
+
 def pytest_report_header(config):
     return "bedrock-trail binary: %s%s" % (BINARY, "" if BINARY.exists()
         else " (not built)")

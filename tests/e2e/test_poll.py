@@ -11,6 +11,8 @@ import stat
 import subprocess
 import time
 
+import pytest
+
 import reference
 
 DAY = 86400
@@ -118,6 +120,7 @@ def test_first_poll_covers_24h_and_the_next_starts_at_the_cursor(bt, sim):
     assert len(r2.records) == 100
 
 
+@pytest.mark.slow
 def test_seven_daily_polls_emit_every_late_event_exactly_once(bt, sim):
     sim.set_clock(T0)
     # Events right up to each poll, delivered 1 to 15 minutes late.
@@ -277,6 +280,7 @@ def test_created_files_are_private(bt, sim, tmp_path):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_instants_never_duplicates_or_loses(bt, sim,
         tmp_path):
     now = sim.clock()
@@ -302,6 +306,7 @@ def test_sigkill_at_random_instants_never_duplicates_or_loses(bt, sim,
     assert set(got) == set(sim.expected_ids("us-east-1"))
 
 
+@pytest.mark.slow
 def test_three_regions_take_about_as_long_as_one(bt, sim):
     now = sim.clock()
     regions = ["us-east-1", "eu-west-1", "ap-southeast-2"]
