@@ -41,7 +41,7 @@ build/libbt.a: $(LIB_OBJS)
 # Each unit test links the real modules it needs out of the archive.
 build/tests/%: tests/unit/%.c tests/unit/t.h build/libbt.a | build
 	@mkdir -p build/tests
-	$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -Itests/unit $(LDFLAGS) -o $@ $< build/libbt.a $(LDLIBS)
+	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -Wno-unused-parameter -Itests/unit $(LDFLAGS) -o $@ $< build/libbt.a $(LDLIBS)
 
 build:
 	@mkdir -p build

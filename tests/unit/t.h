@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int t_failed_asserts;
 static int t_passed, t_failed;
@@ -57,5 +58,37 @@ static int t_passed, t_failed;
 #define T_DONE()                                                             \
 	(printf("%s: %d passed, %d failed\n", __FILE__, t_passed, t_failed), \
 	    t_failed != 0)
+
+/*
+ * stderr goes to a temporary file from t_capture_start until t_capture_end,
+ * which returns what was written (valid until the next capture).
+ */
+static char t_captured[65536];
+static int t_saved_stderr = -1;
+static FILE *t_capture_file;
+
+static inline void
+t_capture_start(void)
+{
+	fflush(stderr);
+	t_capture_file = tmpfile();
+	t_saved_stderr = dup(2);
+	dup2(fileno(t_capture_file), 2);
+}
+
+static inline const char *
+t_capture_end(void)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(t_saved_stderr, 2);
+	close(t_saved_stderr);
+	rewind(t_capture_file);
+	n = fread(t_captured, 1, sizeof(t_captured) - 1, t_capture_file);
+	t_captured[n] = '\0';
+	fclose(t_capture_file);
+	return t_captured;
+}
 
 #endif

@@ -15,9 +15,6 @@
 #define FIX "tests/fixtures/config/"
 
 static char home[] = "/tmp/test_config.XXXXXX";
-static char errbuf[8192];
-static int saved_fd = -1;
-static FILE *errfile;
 
 /* A fake HOME and none of the variables config reads. */
 static void
@@ -34,30 +31,7 @@ reset_env(void)
 	setenv("HOME", home, 1);
 }
 
-static void
-capture_start(void)
-{
-	errfile = tmpfile();
-	saved_fd = dup(2);
-	dup2(fileno(errfile), 2);
-}
-
-/* Everything written to stderr since capture_start. */
-static const char *
-capture_end(void)
-{
-	size_t n;
-
-	dup2(saved_fd, 2);
-	close(saved_fd);
-	rewind(errfile);
-	n = fread(errbuf, 1, sizeof(errbuf) - 1, errfile);
-	errbuf[n] = '\0';
-	fclose(errfile);
-	return errbuf;
-}
-
-/* Loads path as a non-root user would; returns the status, stderr in errbuf. */
+/* Loads path as a non-root user would; returns the status, stderr in t_captured. */
 static int
 load(const char *path, struct config *cfg)
 {
@@ -65,9 +39,9 @@ load(const char *path, struct config *cfg)
 	int rc;
 
 	o.config_path = path;
-	capture_start();
+	t_capture_start();
 	rc = config_load_as(cfg, &o, false);
-	capture_end();
+	t_capture_end();
 	return rc;
 }
 
@@ -78,7 +52,7 @@ expect_error(const char *file, const char *want)
 
 	reset_env();
 	T_EQ_INT(load(file, &c), EX_CONFIG);
-	T_EQ_STR(errbuf, want);
+	T_EQ_STR(t_captured, want);
 	T_ASSERT(c.path == NULL && c.regions.n == 0);
 	config_free(&c);
 }
@@ -102,7 +76,7 @@ test_good_file_sets_every_key(void)
 
 	reset_env();
 	T_EQ_INT(load(FIX "good.yaml", &c), 0);
-	T_EQ_STR(errbuf, "");
+	T_EQ_STR(t_captured, "");
 	T_EQ_STR(config_describe(&c), FIX "good.yaml");
 	T_EQ_INT(c.regions.n, 2);
 	T_EQ_STR(c.regions.v[0], "eu-west-1");
@@ -177,7 +151,7 @@ test_empty_file_gives_defaults(void)
 	snprintf(confdir, sizeof(confdir), "%s/.config", home);
 	snprintf(statedir, sizeof(statedir), "%s/.local/state", home);
 	T_EQ_INT(load(FIX "empty.yaml", &c), 0);
-	T_EQ_STR(errbuf, "");
+	T_EQ_STR(t_captured, "");
 	T_EQ_STR(config_describe(&c), FIX "empty.yaml");
 	check_builtin_values(&c);
 	check_user_paths(&c, confdir, statedir);
@@ -191,7 +165,7 @@ test_comments_and_document_marker_give_defaults(void)
 
 	reset_env();
 	T_EQ_INT(load(FIX "comments_only.yaml", &c), 0);
-	T_EQ_STR(errbuf, "");
+	T_EQ_STR(t_captured, "");
 	check_builtin_values(&c);
 	config_free(&c);
 }
@@ -203,7 +177,7 @@ test_missing_default_file_means_builtin_defaults(void)
 
 	reset_env();
 	T_EQ_INT(load(NULL, &c), 0);
-	T_EQ_STR(errbuf, "");
+	T_EQ_STR(t_captured, "");
 	T_ASSERT(c.path == NULL);
 	T_EQ_STR(config_describe(&c), "built-in defaults");
 	check_builtin_values(&c);
@@ -516,9 +490,9 @@ test_invalid_region_from_r(void)
 	setenv("AWS_REGION", "bogus", 1);
 	strlist_add(&o.regions, "us-east-1");
 	strlist_add(&o.regions, "US East");
-	capture_start();
+	t_capture_start();
 	T_EQ_INT(config_load_as(&c, &o, false), EX_CONFIG);
-	T_EQ_STR(capture_end(), "-r: invalid region 'US East': use a region "
+	T_EQ_STR(t_capture_end(), "-r: invalid region 'US East': use a region "
 	    "code such as us-east-1\n");
 	config_free(&c);
 	strlist_free(&o.regions);
@@ -532,12 +506,12 @@ test_invalid_region_from_environment(void)
 	reset_env();
 	setenv("AWS_REGION", "useast1", 1);
 	T_EQ_INT(load(NULL, &c), EX_CONFIG);
-	T_EQ_STR(errbuf, "AWS_REGION: invalid region 'useast1': use a region "
+	T_EQ_STR(t_captured, "AWS_REGION: invalid region 'useast1': use a region "
 	    "code such as us-east-1\n");
 	unsetenv("AWS_REGION");
 	setenv("AWS_DEFAULT_REGION", "Europe", 1);
 	T_EQ_INT(load(NULL, &c), EX_CONFIG);
-	T_EQ_STR(errbuf, "AWS_DEFAULT_REGION: invalid region 'Europe': use a "
+	T_EQ_STR(t_captured, "AWS_DEFAULT_REGION: invalid region 'Europe': use a "
 	    "region code such as us-east-1\n");
 }
 
@@ -550,7 +524,7 @@ test_file_and_environment_problems_reported_together(void)
 	reset_env();
 	setenv("AWS_ENDPOINT_URL", "localhost:4566", 1);
 	T_EQ_INT(load(FIX "unknown_key.yaml", &c), EX_CONFIG);
-	T_EQ_STR(errbuf, FIX "unknown_key.yaml:1:1: unknown key 'regoins'\n"
+	T_EQ_STR(t_captured, FIX "unknown_key.yaml:1:1: unknown key 'regoins'\n"
 	    "AWS_ENDPOINT_URL: invalid endpoint url 'localhost:4566': use a "
 	    "URL that starts with https:// or http://\n");
 }
@@ -601,9 +575,9 @@ test_invalid_endpoint_from_command_line(void)
 
 	reset_env();
 	o.endpoint_url = "ftp://x";
-	capture_start();
+	t_capture_start();
 	T_EQ_INT(config_load_as(&c, &o, false), EX_CONFIG);
-	T_EQ_STR(capture_end(), "--endpoint-url: invalid endpoint url "
+	T_EQ_STR(t_capture_end(), "--endpoint-url: invalid endpoint url "
 	    "'ftp://x': use a URL that starts with https:// or http://\n");
 }
 
@@ -699,9 +673,9 @@ test_invalid_stored_region(void)
 	reset_env();
 	strlist_add(&stored, "us east 1");
 	T_EQ_INT(load(NULL, &c), 0);
-	capture_start();
+	t_capture_start();
 	T_EQ_INT(config_default_regions(&c, &stored), EX_CONFIG);
-	T_EQ_STR(capture_end(), "stored connection: invalid region "
+	T_EQ_STR(t_capture_end(), "stored connection: invalid region "
 	    "'us east 1': use a region code such as us-east-1\n");
 	config_free(&c);
 	strlist_free(&stored);
@@ -759,7 +733,7 @@ test_example_config_is_the_defaults(void)
 
 	reset_env();
 	T_EQ_INT(load("examples/config.yaml", &c), 0);
-	T_EQ_STR(errbuf, "");
+	T_EQ_STR(t_captured, "");
 	check_builtin_values(&c);
 	config_free(&c);
 }
@@ -807,7 +781,7 @@ test_example_config_names_every_key(void)
 	}
 	strbuf_free(&all);
 	T_EQ_INT(load(tmp, &c), 0);
-	T_EQ_STR(errbuf, "");
+	T_EQ_STR(t_captured, "");
 	T_EQ_INT(c.regions.n, 2);
 	T_EQ_STR(c.key_file, "/etc/bedrock-trail/master.key");
 	config_free(&c);

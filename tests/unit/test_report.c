@@ -14,34 +14,6 @@
 
 #define ALWAYS 0, (time_t)LLONG_MAX
 
-static char errbuf[65536];
-static int saved_fd = -1;
-static FILE *errfile;
-
-static void
-capture_start(void)
-{
-	fflush(stderr);
-	errfile = tmpfile();
-	saved_fd = dup(2);
-	dup2(fileno(errfile), 2);
-}
-
-/* Everything written to stderr since capture_start. */
-static const char *
-capture_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_fd, 2);
-	close(saved_fd);
-	rewind(errfile);
-	n = fread(errbuf, 1, sizeof(errbuf) - 1, errfile);
-	errbuf[n] = '\0';
-	fclose(errfile);
-	return errbuf;
-}
 
 static enum reportagg_status
 add(struct reportagg *ra, const char *line)
@@ -321,9 +293,9 @@ test_read_names_file_and_line(void)
 	FILE *f = fmemopen((void *)in, sizeof(in) - 1, "r");
 	const char *err;
 
-	capture_start();
+	t_capture_start();
 	T_EQ_INT(reportagg_read(ra, f, "in.jsonl"), 0);
-	err = capture_end();
+	err = t_capture_end();
 	fclose(f);
 	T_EQ_STR(err, "in.jsonl:3: malformed record: not JSON\n"
 	    "in.jsonl:5: malformed record: not a JSON object\n");
@@ -346,9 +318,9 @@ test_read_overlong_line(void)
 	in[n] = '\n';
 	strcpy(in + n + 1, "{\"eventTime\":\"2026-11-24T07:00:00Z\"}\n");
 	f = fmemopen(in, strlen(in), "r");
-	capture_start();
+	t_capture_start();
 	T_EQ_INT(reportagg_read(ra, f, "-"), 0);
-	err = capture_end();
+	err = t_capture_end();
 	fclose(f);
 	free(in);
 	T_EQ_STR(err, "-:1: malformed record: longer than 1 MiB\n");
@@ -371,9 +343,9 @@ test_read_reports_first_hundred_counts_all(void)
 		fputs("garbage\n", w);
 	fclose(w);
 	f = fmemopen(in, len, "r");
-	capture_start();
+	t_capture_start();
 	reportagg_read(ra, f, "g");
-	err = capture_end();
+	err = t_capture_end();
 	fclose(f);
 	free(in);
 	for (const char *p = err; (p = strchr(p, '\n')) != NULL; p++)

@@ -25,34 +25,6 @@
 #define T0 ((time_t)1795503600)
 
 static char tmpdir[64];
-static char captured[8192];
-static int saved_stderr = -1;
-static FILE *capture_file;
-
-/* stderr goes to a file until capture_end, which leaves it in captured. */
-static void
-capture_begin(void)
-{
-	fflush(stderr);
-	capture_file = tmpfile();
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fileno(capture_file), STDERR_FILENO);
-}
-
-static const char *
-capture_end(void)
-{
-	size_t n;
-
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	rewind(capture_file);
-	n = fread(captured, 1, sizeof(captured) - 1, capture_file);
-	captured[n] = '\0';
-	fclose(capture_file);
-	return captured;
-}
-
 /* The whole file, NUL-terminated; *len gets its size. NULL if unreadable. */
 static char *
 slurp(const char *path, size_t *len)
@@ -133,9 +105,9 @@ test_load_missing_file_is_empty_state(void)
 	struct state st;
 	char *path = tmp_path("none.json");
 
-	capture_begin();
+	t_capture_start();
 	T_EQ_INT(state_load(path, &st), 0);
-	T_EQ_STR(capture_end(), "");
+	T_EQ_STR(t_capture_end(), "");
 	T_EQ_INT(st.nregions, 0);
 	T_ASSERT(!st.pending.active);
 	state_free(&st);
@@ -278,9 +250,9 @@ test_corrupt_files_are_refused_and_left_alone(void)
 
 		before = slurp(path, &blen);
 		T_ASSERT(before != NULL);
-		capture_begin();
+		t_capture_start();
 		rc = state_load(path, &st);
-		err = capture_end();
+		err = t_capture_end();
 		if (rc != EX_DATAERR)
 			T_FAIL("%s: state_load == %d, want EX_DATAERR", path, rc);
 		if (strncmp(err, want, strlen(want)) != 0 ||
@@ -312,9 +284,9 @@ test_load_unreadable_is_noinput(void)
 
 	/* A directory cannot be read even by root. */
 	T_EQ_INT(mkdir(path, 0700), 0);
-	capture_begin();
+	t_capture_start();
 	T_EQ_INT(state_load(path, &st), EX_NOINPUT);
-	err = capture_end();
+	err = t_capture_end();
 	T_ASSERT(strstr(err, ": cannot read state file: ") != NULL);
 	T_ASSERT(strncmp(err, path, strlen(path)) == 0);
 	T_EQ_INT(st.nregions, 0);
@@ -323,9 +295,9 @@ test_load_unreadable_is_noinput(void)
 	if (geteuid() != 0) {
 		spit(path, "{\"version\":1,\"regions\":{}}\n");
 		chmod(path, 0);
-		capture_begin();
+		t_capture_start();
 		T_EQ_INT(state_load(path, &st), EX_NOINPUT);
-		err = capture_end();
+		err = t_capture_end();
 		T_ASSERT(strstr(err, "cannot read state file: Permission "
 		    "denied") != NULL);
 		unlink(path);
@@ -506,9 +478,9 @@ test_save_to_unwritable_place_is_cantcreat(void)
 		T_EQ_INT(chmod(dir, 0500), 0);
 	}
 	before = slurp(guard, &blen);
-	capture_begin();
+	t_capture_start();
 	rc = state_save(path, &st);
-	err = capture_end();
+	err = t_capture_end();
 	T_EQ_INT(rc, EX_CANTCREAT);
 	T_ASSERT(strncmp(err, want, strlen(want)) == 0);
 	after = slurp(guard, &alen);
@@ -539,9 +511,9 @@ test_save_refuses_inexact_numbers(void)
 	T_EQ_INT(state_save(path, &st), 0);
 	before = slurp(path, &blen);
 	st.pending.ino = 9007199254740992ULL;
-	capture_begin();
+	t_capture_start();
 	T_EQ_INT(state_save(path, &st), EX_SOFTWARE);
-	err = capture_end();
+	err = t_capture_end();
 	T_ASSERT(strncmp(err, path, strlen(path)) == 0);
 	T_ASSERT(strstr(err, "pending append is incomplete or out of range") !=
 	    NULL);
@@ -564,9 +536,9 @@ test_failed_rename_removes_temp(void)
 
 	T_EQ_INT(mkdir(path, 0700), 0);
 	build_state(&st);
-	capture_begin();
+	t_capture_start();
 	T_EQ_INT(state_save(path, &st), EX_CANTCREAT);
-	err = capture_end();
+	err = t_capture_end();
 	T_ASSERT(strncmp(err, path, strlen(path)) == 0);
 	T_ASSERT(strstr(err, ": cannot write state file: ") != NULL);
 	listing = dir_listing(tmpdir);
@@ -687,9 +659,9 @@ test_lock_refuses_symlink(void)
 	lock = xasprintf("%s.lock", path);
 	target = tmp_path("elsewhere");
 	T_EQ_INT(symlink(target, lock), 0);
-	capture_begin();
+	t_capture_start();
 	T_EQ_INT(state_lock(path, &fd), EX_CANTCREAT);
-	err = capture_end();
+	err = t_capture_end();
 	T_EQ_INT(fd, -1);
 	T_ASSERT(strncmp(err, lock, strlen(lock)) == 0);
 	T_ASSERT(access(target, F_OK) == -1);
