@@ -16,7 +16,8 @@
 #include "sigv4.h"
 #include "util.h"
 
-#define TARGET "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+#define TARGET \
+    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 #define CONTENT_TYPE "application/x-amz-json-1.1"
 #define BACKOFF_BASE 0.5	/* seconds before the second attempt */
 #define BACKOFF_CAP 20.0

@@ -196,23 +196,55 @@ parse_option(int ch, struct parsed *p)
 	struct cli *c = &p->cli;
 
 	switch (ch) {
-	case 'c': c->over.config_path = optarg; return 0;
-	case 'r': add_regions(&c->over.regions, optarg); return 0;
-	case LO_ENDPOINT: c->over.endpoint_url = optarg; return 0;
-	case LO_CA: c->over.ca_bundle = optarg; return 0;
-	case 'q': p->quiet = true; return 0;
-	case 'v': p->verbose = true; return 0;
-	case 'h': p->help = true; return 0;
-	case LO_VERSION: p->version = true; return 0;
-	case 'o': c->over.output = optarg; p->used |= OPT_OUTPUT; return 0;
-	case LO_STATE: c->over.state_file = optarg; p->used |= OPT_STATE_FILE; return 0;
-	case LO_SINCE: c->since = optarg; p->used |= OPT_SINCE_UNTIL; return 0;
-	case LO_UNTIL: c->until = optarg; p->used |= OPT_SINCE_UNTIL; return 0;
-	case LO_KEY_ID: c->access_key_id = optarg;
-		p->used |= OPT_ACCESS_KEY_ID; return 0;
-	case LO_TOKEN_STDIN: c->session_token_stdin = true;
-		p->used |= OPT_TOKEN_STDIN; return 0;
-	case LO_FORGET_KEY: c->forget_key = true; p->used |= OPT_FORGET_KEY; return 0;
+	case 'c':
+		c->over.config_path = optarg;
+		return 0;
+	case 'r':
+		add_regions(&c->over.regions, optarg);
+		return 0;
+	case LO_ENDPOINT:
+		c->over.endpoint_url = optarg;
+		return 0;
+	case LO_CA:
+		c->over.ca_bundle = optarg;
+		return 0;
+	case 'q':
+		p->quiet = true;
+		return 0;
+	case 'v':
+		p->verbose = true;
+		return 0;
+	case 'h':
+		p->help = true;
+		return 0;
+	case LO_VERSION:
+		p->version = true;
+		return 0;
+	case 'o':
+		c->over.output = optarg;
+		p->used |= OPT_OUTPUT;
+		return 0;
+	case LO_STATE:
+		c->over.state_file = optarg;
+		p->used |= OPT_STATE_FILE;
+		return 0;
+	case LO_SINCE:
+	case LO_UNTIL:
+		*(ch == LO_SINCE ? &c->since : &c->until) = optarg;
+		p->used |= OPT_SINCE_UNTIL;
+		return 0;
+	case LO_KEY_ID:
+		c->access_key_id = optarg;
+		p->used |= OPT_ACCESS_KEY_ID;
+		return 0;
+	case LO_TOKEN_STDIN:
+		c->session_token_stdin = true;
+		p->used |= OPT_TOKEN_STDIN;
+		return 0;
+	case LO_FORGET_KEY:
+		c->forget_key = true;
+		p->used |= OPT_FORGET_KEY;
+		return 0;
 	case LO_FORMAT:
 		if (parse_format(optarg, &c->format) == -1)
 			return usage_error("unknown --format", optarg);
@@ -244,7 +276,10 @@ parse_args(int argc, char **argv, struct parsed *p)
 	return 0;
 }
 
-/* Cron may start us with 0, 1 or 2 closed: never let a file we open take them. */
+/*
+ * Cron may start us with 0, 1 or 2 closed: never let a file we open take
+ * their place.
+ */
 static void
 open_std_fds(void)
 {

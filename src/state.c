@@ -25,7 +25,8 @@
 #define STATE_INT_MAX	9007199254740991LL
 #define WHY_SIZE	256
 
-static const char *const root_keys[] = { "version", "regions", "pending", NULL };
+static const char *const root_keys[] = { "version", "regions", "pending",
+	NULL };
 static const char *const region_keys[] = { "cursor", "seen", NULL };
 static const char *const pending_keys[] = { "region", "output", "dev", "ino",
     "offset", "length", "sha256", "cursor", "seen", NULL };

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
-/* Out of memory is not recoverable for a cron job: these abort with a message. */
+/* Out of memory is not recoverable for a cron job: these abort, saying so. */
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
 void *xrealloc(void *, size_t);
