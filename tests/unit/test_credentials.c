@@ -32,7 +32,6 @@ static const char *secrets[] = {
 };
 
 static char dir[64], home[128], store[128], key[128], shared[128];
-static int saved_stderr = -1;
 
 static const char shared_text[] =
     "# comments and blank lines are ignored\n"
@@ -102,36 +101,12 @@ config_for(const char *profile)
 	return cfg;
 }
 
-static void
-capture_start(void)
-{
-	char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/stderr", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-}
-
-/* Restores stderr and returns what was written to it (caller frees). */
+/* stderr since t_capture_start, which must hold no secret (caller frees). */
 static char *
 capture_end(void)
 {
-	char path[128], *buf = calloc(1, 65536);
-	FILE *f;
+	char *buf = strdup(t_capture_end());
 
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	snprintf(path, sizeof(path), "%s/stderr", dir);
-	if ((f = fopen(path, "r")) != NULL) {
-		(void)!fread(buf, 1, 65535, f);
-		fclose(f);
-	}
-	unlink(path);
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
 		if (strstr(buf, secrets[i]) != NULL)
 			T_FAIL("a secret appears on stderr: %s", buf);
@@ -145,7 +120,7 @@ resolve(const char *profile, struct credentials *out, char **err)
 	struct config cfg = config_for(profile);
 	int rc;
 
-	capture_start();
+	t_capture_start();
 	rc = credentials_resolve(&cfg, out);
 	*err = capture_end();
 	return rc;
@@ -304,7 +279,7 @@ test_profile_with_half_a_key_is_an_error(void)
 
 	fresh_env();
 	write_text(shared, shared_text);
-	capture_start();
+	t_capture_start();
 	T_EQ_INT(credentials_from_shared_file(shared, "partial", &c),
 	    EX_CONFIG);
 	err = capture_end();

@@ -25,7 +25,6 @@
 
 static char dir[64];
 static char store[128], key[128];
-static int saved_stderr = -1;
 
 static void
 fresh_dir(void)
@@ -45,37 +44,11 @@ fresh_dir(void)
 	snprintf(key, sizeof(key), "%s/conf/master.key", dir);
 }
 
-static void
-capture_start(void)
-{
-	char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/stderr", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-}
-
-/* Restores stderr and returns what was written to it (caller frees). */
+/* stderr since t_capture_start (caller frees). */
 static char *
 capture_end(void)
 {
-	char path[128], *buf = calloc(1, 65536);
-	FILE *f;
-
-	fflush(stderr);
-	dup2(saved_stderr, STDERR_FILENO);
-	close(saved_stderr);
-	snprintf(path, sizeof(path), "%s/stderr", dir);
-	if ((f = fopen(path, "r")) != NULL) {
-		(void)!fread(buf, 1, 65535, f);
-		fclose(f);
-	}
-	unlink(path);
-	return buf;
+	return strdup(t_capture_end());
 }
 
 static unsigned char *
@@ -145,7 +118,7 @@ load_failing(const char *keypath, char **err)
 	bool found = true;
 	int rc;
 
-	capture_start();
+	t_capture_start();
 	rc = credstore_load(store, keypath, &c, &found);
 	*err = capture_end();
 	T_ASSERT(!found);
@@ -357,7 +330,7 @@ test_readable_key_file_is_refused(void)
 		struct credentials c;
 
 		creds_init(&c, false, false);
-		capture_start();
+		t_capture_start();
 		T_EQ_INT(credstore_save(store, key, &c), EX_CONFIG);
 		free(capture_end());
 		credentials_clear(&c);
@@ -456,7 +429,7 @@ test_writable_key_directory_is_refused(void)
 	mkdir(sub, 0700);
 	chmod(sub, 0770);
 	creds_init(&c, false, false);
-	capture_start();
+	t_capture_start();
 	T_EQ_INT(credstore_save(store, key, &c), EX_CONFIG);
 	err = capture_end();
 	T_ASSERT(strncmp(err, sub, strlen(sub)) == 0);

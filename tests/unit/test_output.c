@@ -114,7 +114,9 @@ test_rotated_file_is_left_alone(void)
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	T_EQ_INT(write(fd, "x\n", 2), 2);
 	close(fd);
+	t_capture_start();
 	T_EQ_INT(output_recover(&pa, &applied), 0);
+	T_ASSERT(strstr(t_capture_end(), "replaced since an interrupted poll"));
 	T_ASSERT(!applied);
 	T_EQ_INT(file_size(), 2);
 	unlink(rotated);
@@ -130,7 +132,9 @@ test_missing_file_means_not_written(void)
 
 	prepare(&b, &pa);
 	unlink(path);
+	t_capture_start();
 	T_EQ_INT(output_recover(&pa, &applied), 0);
+	T_ASSERT(strstr(t_capture_end(), "is gone"));
 	T_ASSERT(!applied);
 	batch_free(&b);
 }
@@ -149,7 +153,9 @@ test_other_bytes_at_the_offset_are_not_ours(void)
 	fd = open(path, O_WRONLY | O_APPEND);
 	T_EQ_INT(write(fd, junk, sizeof(junk)), sizeof(junk));
 	close(fd);
+	t_capture_start();
 	T_EQ_INT(output_recover(&pa, &applied), 0);
+	T_ASSERT(strstr(t_capture_end(), "will be written again"));
 	T_ASSERT(!applied);
 	/* Someone else's data is never cut. */
 	T_EQ_INT(file_size(), (long long)strlen(before) + 256);
