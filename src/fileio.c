@@ -1,3 +1,4 @@
+#define _GNU_SOURCE	/* O_TMPFILE */
 #include "fileio.h"
 
 #include <errno.h>
@@ -79,6 +80,28 @@ file_sync_dir(const char *dir)
 	if (close(fd) == -1)
 		rc = -1;
 	return rc;
+}
+
+int
+file_tmp(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	/* Filesystems without O_TMPFILE: a named file, unlinked at once. */
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+	    errno != EINVAL))
+		return fd;
+	path = xasprintf("%s/bedrock-trail.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	return fd;
 }
 
 static int

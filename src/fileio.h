@@ -22,6 +22,12 @@ int file_write_all(int fd, const void *buf, size_t len);
 int file_sync_dir(const char *dir);
 
 /*
+ * An anonymous file in $TMPDIR (else /tmp), mode 0600, already unlinked:
+ * it vanishes with the process however it ends. -1 with errno set.
+ */
+int file_tmp(void);
+
+/*
  * Replaces path with len bytes of buf, mode 0600, creating its directory
  * (0700) if needed. Returns 0, or after reporting "FILE: cannot write
  * WHAT: reason": EX_CANTCREAT when the file cannot be created or renamed

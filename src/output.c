@@ -33,19 +33,9 @@ hex(const unsigned char *d, size_t n, char *out)
 int
 batch_begin(struct batch *b)
 {
-	const char *dir = getenv("TMPDIR");
-	char *path;
-
 	memset(b, 0, sizeof(*b));
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	path = xasprintf("%s/bedrock-trail-batch.XXXXXX", dir);
-	b->fd = mkstemp(path);
-	if (b->fd >= 0)
-		unlink(path);
-	free(path);
-	if (b->fd < 0) {
-		log_error("cannot create a temporary file in %s: %m", dir);
+	if ((b->fd = file_tmp()) == -1) {
+		log_error("cannot create a temporary file: %m");
 		return EX_CANTCREAT;
 	}
 	b->md = EVP_MD_CTX_new();

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE	/* O_TMPFILE */
 #include "spool.h"
 
 #include <errno.h>
@@ -41,27 +40,6 @@ struct spool {
 	off_t filelen;
 	size_t count;
 };
-
-static int
-open_tmp(void)
-{
-	const char *dir = getenv("TMPDIR");
-	char *path;
-	int fd;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
-	    errno != EINVAL))
-		return fd;
-	path = xasprintf("%s/bedrock-trail.XXXXXX", dir);
-	fd = mkstemp(path);
-	if (fd >= 0)
-		unlink(path);
-	free(path);
-	return fd;
-}
 
 struct spool *
 spool_new(void)
@@ -122,7 +100,7 @@ flush_run(struct spool *s)
 
 	if (s->nentries == 0)
 		return 0;
-	if (s->fd == -1 && (s->fd = open_tmp()) == -1) {
+	if (s->fd == -1 && (s->fd = file_tmp()) == -1) {
 		log_error("cannot create a temporary file: %m");
 		return -1;
 	}
