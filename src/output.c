@@ -18,18 +18,6 @@
 #define BATCH_BUF (256u << 10)
 #define COPY_BUF (256u << 10)
 
-static void
-hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
-
 int
 batch_begin(struct batch *b)
 {
@@ -92,7 +80,7 @@ batch_end(struct batch *b)
 	if ((rc = batch_flush(b)) != 0)
 		return rc;
 	EVP_DigestFinal_ex(b->md, d, &n);
-	hex(d, n, b->sha256);
+	hex_encode(d, n, b->sha256);
 	return 0;
 }
 
@@ -212,7 +200,7 @@ digest_range(int fd, long long offset, long long length, char *out)
 		length -= n;
 	}
 	EVP_DigestFinal_ex(md, d, &dn);
-	hex(d, dn, out);
+	hex_encode(d, dn, out);
 	rc = 0;
 out:
 	free(buf);

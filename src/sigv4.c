@@ -33,19 +33,6 @@ struct sigv4_param {
 	char *value;
 };
 
-static void
-sigv4_hex(const unsigned char *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
 static int
 sigv4_sha256_hex(const void *data, size_t len, char out[2 * SHA256_LEN + 1])
 {
@@ -57,7 +44,7 @@ sigv4_sha256_hex(const void *data, size_t len, char out[2 * SHA256_LEN + 1])
 		log_error("sigv4: sha-256 failed");
 		return -1;
 	}
-	sigv4_hex(md, mdlen, out);
+	hex_encode(md, mdlen, out);
 	return 0;
 }
 
@@ -398,7 +385,7 @@ sigv4_authorization(const struct sigv4_signer *s,
 	if (sigv4_signing_key(s, date, key) == -1 ||
 	    sigv4_hmac(key, sizeof(key), sts, sig) == -1)
 		goto out;
-	sigv4_hex(sig, sizeof(sig), sighex);
+	hex_encode(sig, sizeof(sig), sighex);
 	sigv4_canonical_headers(req, &canon, &signed_headers);
 	ret = xasprintf(SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/"
 	    SIGV4_TERMINATOR ", SignedHeaders=%s, Signature=%s",

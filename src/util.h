@@ -56,6 +56,9 @@ int duration_parse(const char *, long *seconds);
 /* A TIME argument of --since/--until: ISO 8601 UTC or an age before now. */
 int time_parse_arg(const char *, time_t now, time_t *out);
 
+/* Lower-case hex of n bytes into out (2n + 1 bytes, terminated). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+
 /* Monotonic seconds, for rate limiting and timing. */
 double monotonic_now(void);
 void sleep_seconds(double);
