@@ -332,3 +332,28 @@ def test_three_regions_take_about_as_long_as_one(bt, sim):
     assert three < 1.8 * one, (one, three)
     for region in regions:
         assert requests_in_any_second(reqs, region) <= 2
+
+
+def test_progress_on_a_terminal_and_none_when_piped(bt, sim):
+    import pty
+    now = sim.clock()
+    sim.generate(start=now - 3 * 3600, end=now - 60, count=150, seed=19,
+        delay_max=0)
+    master, slave = pty.openpty()
+    p = subprocess.Popen([str(bt.binary), "-c", str(bt.default_config),
+        "poll"], env=bt.env(), stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert p.wait(60) == 0
+    os.close(master)
+    assert b"\r\x1b[Kus-east-1: " in seen and b" pages, " in seen, seen
+    r = bt(["poll", "--since", "4h"])
+    assert r.rc == 0 and "\r" not in r.err, r
