@@ -43,6 +43,7 @@ credentials_clear(struct credentials *c)
 	wipe_str(c->secret_access_key);
 	wipe_str(c->session_token);
 	free(c->origin);
+	free(c->identity_arn);
 	strlist_free(&c->regions);
 	memset(c, 0, sizeof(*c));
 }
@@ -57,6 +58,18 @@ credentials_source_name(enum credential_source s)
 		return "environment";
 	case CRED_SHARED:
 		return "shared credentials file";
+	case CRED_PROCESS:
+		return "credential_process";
+	case CRED_SSO:
+		return "IAM Identity Center (SSO)";
+	case CRED_WEB_IDENTITY:
+		return "web identity";
+	case CRED_CONTAINER:
+		return "container credentials";
+	case CRED_IMDS:
+		return "instance role";
+	case CRED_ASSUMED_ROLE:
+		return "assumed role";
 	case CRED_NONE:
 		break;
 	}

@@ -7,6 +7,8 @@
 #ifndef CREDENTIALS_H
 #define CREDENTIALS_H
 
+#include <time.h>
+
 #include "config.h"
 
 enum credential_source {
@@ -14,6 +16,12 @@ enum credential_source {
 	CRED_STORE,	/* credentials_file, written by connect */
 	CRED_ENV,	/* AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY */
 	CRED_SHARED,	/* ~/.aws/credentials or AWS_SHARED_CREDENTIALS_FILE */
+	CRED_PROCESS,	/* a profile's credential_process */
+	CRED_SSO,	/* a profile's IAM Identity Center cached token */
+	CRED_WEB_IDENTITY, /* AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN */
+	CRED_CONTAINER,	/* the ECS/EKS container endpoint */
+	CRED_IMDS,	/* the EC2 instance role, IMDSv2 */
+	CRED_ASSUMED_ROLE, /* a role assumed with one of the above */
 };
 
 /* Owns every string; credentials_clear wipes and frees them. */
@@ -21,6 +29,8 @@ struct credentials {
 	char *access_key_id;
 	char *secret_access_key;
 	char *session_token;		/* NULL unless temporary */
+	time_t expiration;		/* 0: long-term, never refreshed */
+	char *identity_arn;		/* e.g. the assumed-role ARN, if known */
 	enum credential_source source;
 	char *origin;			/* store path, or "FILE [profile]" */
 	struct strlist regions;		/* the stored connection's regions */

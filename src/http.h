@@ -43,6 +43,16 @@ enum http_failure http_post(struct http_client *, const char *url,
     const char *const *headers, size_t nheaders, const char *body,
     size_t body_len, struct http_response *resp);
 
+/*
+ * The same for any method ("GET", "PUT", "POST"; body may be NULL) with
+ * its own cap on the body (0: HTTP_MAX_BODY), for STS and the credential
+ * endpoints.
+ */
+enum http_failure http_request(struct http_client *, const char *method,
+    const char *url, const char *const *headers, size_t nheaders,
+    const char *body, size_t body_len, size_t max_body,
+    struct http_response *resp);
+
 void http_response_free(struct http_response *);
 
 #endif
