@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev
-libyaml-dev python3 python3-botocore python3-pytest faketime awscli jq
+libyaml-dev libexpat1-dev python3 python3-botocore python3-pytest faketime awscli jq
 openssl curl mandoc valgrind logrotate systemd man-db e2fsprogs"
 if [ "${1:-}" = dev ]; then
 	PACKAGES="$PACKAGES clang libclang-rt-14-dev clang-tidy clang-format
