@@ -16,6 +16,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "output.h"
+#include "regions.h"
 #include "state.h"
 #include "util.h"
 
@@ -336,6 +337,21 @@ open_state(struct poll *p)
 	return state_save(p->cfg->state_file, &p->state);
 }
 
+/*
+ * With `regions: all`, an opt-in region the account has not enabled is
+ * not a failure: there is nothing to poll there.
+ */
+static bool
+skip_disabled(const struct config *cfg, const char *region,
+    const struct ct_error *err)
+{
+	if (!cfg->regions_all || !regions_not_enabled(region, err->code))
+		return false;
+	log_info("%s: skipped: an opt-in region this account has not "
+	    "enabled (%s)", region, err->code);
+	return true;
+}
+
 /* Writes each region that fetched everything; the first failure decides. */
 static int
 write_all_regions(struct poll *p)
@@ -346,6 +362,8 @@ write_all_regions(struct poll *p)
 		struct fetch_job *job = &p->jobs[i];
 
 		rc = job->status;
+		if (rc != 0 && skip_disabled(p->cfg, job->region, &job->err))
+			continue;
 		if (rc != 0)
 			ct_report_error(job->region, &job->err, false);
 		else if ((rc = write_region(p, job)) == 0)
