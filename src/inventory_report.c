@@ -6,10 +6,9 @@
 #include "reportfmt.h"
 #include "util.h"
 
-/* KIND NAME FIRST LAST CALLS POLICY: 9+1+27+2+10+2+10+1+9+1+8 = 80. */
-#define W_KIND	9
-#define W_NAME	27
-#define W_CALLS	9
+/* NAME FIRST LAST CALLS POLICY: 39 + 2 + 10 + 2 + 10 + 1 + 7 + 1 + 8. */
+#define W_NAME	39
+#define W_CALLS	7
 #define W_POLICY 8
 
 struct ctx {
@@ -36,35 +35,37 @@ flush(struct ctx *c)
 }
 
 static void
-table_row(struct ctx *c, const char *kind, const struct inv_item *it,
-    const char *model)
+table_row(struct ctx *c, const struct inv_item *it, const char *model)
 {
 	char first[32], last[32];
 	const char *v = verdict(c, model);
 
-	strbuf_addf(&c->sb, "%-*s ", W_KIND, kind);
 	reportfmt_cell(&c->sb, it->name, W_NAME, true);
 	time_format_iso8601(it->first, first, sizeof(first));
 	time_format_iso8601(it->last, last, sizeof(last));
-	strbuf_addf(&c->sb, "  %.10s  %.10s %*llu%s%s", first, last, W_CALLS,
-	    it->calls, v ? " " : "", v ? v : "");
-	strbuf_adds(&c->sb, "\n");
+	strbuf_addf(&c->sb, "  %.10s  %.10s %*llu%s%s\n", first, last,
+	    W_CALLS, it->calls, v ? " " : "", v ? v : "");
 	/* A pair's model on a line of its own, under the principal. */
 	if (it->model != NULL) {
-		strbuf_addf(&c->sb, "%*s", W_KIND + 3, "");
-		reportfmt_cell(&c->sb, it->model, REPORTFMT_WIDTH - W_KIND - 3,
-		    false);
+		strbuf_adds(&c->sb, "    ");
+		reportfmt_cell(&c->sb, it->model, REPORTFMT_WIDTH - 4, false);
 		strbuf_adds(&c->sb, "\n");
 	}
 	flush(c);
 }
 
 static void
-table_set(struct ctx *c, const char *kind, const struct inv_set *set,
+table_set(struct ctx *c, const char *title, const struct inv_set *set,
     bool models)
 {
+	bool policy = c->policy && (models || set->n == 0 ||
+	    set->items[0].model != NULL);
+
+	fprintf(c->f, "%s\n%-*s  %-10s  %-10s %*s%s\n", title, W_NAME,
+	    "NAME", "FIRST SEEN", "LAST SEEN", W_CALLS, "CALLS",
+	    policy ? " POLICY" : "");
 	for (size_t i = 0; i < set->n; i++)
-		table_row(c, kind, &set->items[i], models ? set->items[i].name
+		table_row(c, &set->items[i], models ? set->items[i].name
 		    : set->items[i].model);
 }
 
@@ -77,14 +78,11 @@ report_table(struct ctx *c, const struct inventory *inv)
 	for (size_t i = 0; i < inv->naccounts; i++) {
 		const struct inv_account *a = &inv->accounts[i];
 
-		fprintf(c->f, "%sAccount %s\n%-*s %-*s  %-10s  %-10s %*s%s\n",
-		    i ? "\n" : "", a->id, W_KIND, "KIND", W_NAME, "NAME",
-		    "FIRST SEEN", "LAST SEEN", W_CALLS, "CALLS",
-		    c->policy ? " POLICY" : "");
-		table_set(c, "model", &a->models, true);
-		table_set(c, "principal", &a->principals, false);
-		table_set(c, "region", &a->regions, false);
-		table_set(c, "pair", &a->pairs, false);
+		fprintf(c->f, "%sAccount %s\n\n", i ? "\n" : "", a->id);
+		table_set(c, "Models", &a->models, true);
+		table_set(c, "\nPrincipals", &a->principals, false);
+		table_set(c, "\nRegions", &a->regions, false);
+		table_set(c, "\nPrincipals by model", &a->pairs, false);
 	}
 }
 

@@ -424,19 +424,30 @@ def test_report_inventory_table_and_csv(bt, sim, tmp_path):
     poll(bt, sim, cfg, T0)
     r = bt(["-c", cfg, "report", "--inventory", "--format", "table"])
     assert r.rc == 0, r
+    day = "  2026-11-24  2026-11-24       1"
     assert r.out.splitlines() == [
         "Account 123456789012",
-        "KIND      NAME                         FIRST SEEN  LAST SEEN      "
+        "",
+        "Models",
+        "NAME                                     FIRST SEEN  LAST SEEN    "
         "CALLS",
-        "model     anthropic.cl...0240307-v1:0  2026-11-24  2026-11-24     "
-        "    1",
-        "principal arn:aws:iam:...2:user/alice  2026-11-24  2026-11-24     "
-        "    1",
-        "region    us-east-1                    2026-11-24  2026-11-24     "
-        "    1",
-        "pair      arn:aws:iam:...2:user/alice  2026-11-24  2026-11-24     "
-        "    1",
-        "            " + CLAUDE]
+        "anthropic.claude-3-haiku-20240307-v1:0 " + day,
+        "",
+        "Principals",
+        "NAME                                     FIRST SEEN  LAST SEEN    "
+        "CALLS",
+        "arn:aws:iam::123456789012:user/alice   " + day,
+        "",
+        "Regions",
+        "NAME                                     FIRST SEEN  LAST SEEN    "
+        "CALLS",
+        "us-east-1                              " + day,
+        "",
+        "Principals by model",
+        "NAME                                     FIRST SEEN  LAST SEEN    "
+        "CALLS",
+        "arn:aws:iam::123456789012:user/alice   " + day,
+        "    " + CLAUDE]
     assert all(len(l) <= 80 for l in r.out.splitlines())
     r = bt(["-c", cfg, "report", "--inventory", "--format", "csv"])
     assert r.rc == 0, r
