@@ -104,7 +104,9 @@ setup_jobs(struct poll *p)
 			rs = state_region(&p->state, job->region);
 			job->emitted = &rs->seen;
 		}
+		log_set_context(NULL, job->region);
 		region_window(p, rs, job);
+		log_set_context(NULL, NULL);
 	}
 }
 
@@ -277,17 +279,32 @@ out:
 	return rc;
 }
 
+/*
+ * The figures agree with -v's page lines: every event on a page is
+ * counted as fetched, then as written, already written or filtered out.
+ */
 static void
 summarise(const struct fetch_job *job)
 {
-	char a[32], b[32];
+	struct log_figures f = { atomic_load(&job->pages), job->fetched,
+		spool_count(job->spool), job->skipped, 0, job->models.count,
+		job->principals.count, job->seconds };
+	char a[32], b[32], filtered[64] = "";
 
-	log_info("%s: %s to %s, %lu pages, %zu events, %zu models, "
-	    "%zu principals, %.1f s", job->region,
+	f.filtered = f.fetched - f.written - f.already;
+	if (f.filtered > 0)
+		snprintf(filtered, sizeof(filtered), ", %lu filtered out",
+		    f.filtered);
+	log_summary(&f, "%s: %s to %s, %lu %s, %lu %s fetched, %lu written, "
+	    "%lu already written%s, %zu %s, %zu %s, %.1f s", job->region,
 	    time_format_iso8601(job->start, a, sizeof(a)),
 	    time_format_iso8601(job->end, b, sizeof(b)),
-	    atomic_load(&job->pages), spool_count(job->spool),
-	    job->models.count, job->principals.count, job->seconds);
+	    f.pages, log_plural(f.pages, "page", "pages"),
+	    f.fetched, log_plural(f.fetched, "event", "events"),
+	    f.written, f.already, filtered,
+	    f.models, log_plural(f.models, "model", "models"),
+	    f.principals, log_plural(f.principals, "principal", "principals"),
+	    f.seconds);
 }
 
 static int
@@ -361,6 +378,7 @@ write_all_regions(struct poll *p)
 	for (size_t i = 0; i < p->njobs; i++) {
 		struct fetch_job *job = &p->jobs[i];
 
+		log_set_context(NULL, job->region);
 		rc = job->status;
 		if (rc != 0 && skip_disabled(p->cfg, job->region, &job->err))
 			continue;
@@ -368,6 +386,7 @@ write_all_regions(struct poll *p)
 			ct_report_error(job->region, &job->err, false);
 		else if ((rc = write_region(p, job)) == 0)
 			summarise(job);
+		log_set_context(NULL, NULL);
 		if (rc != 0 && status == 0)
 			status = rc;
 	}

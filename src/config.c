@@ -196,6 +196,19 @@ config_credentials_default(struct config *cfg)
 		    (int)(slash - cfg->state_file), cfg->state_file);
 }
 
+static int
+config_check_log_format(const struct config *cfg)
+{
+	enum log_format f;
+	char buf[64];
+
+	if (cfg->log_format == NULL || log_format_parse(cfg->log_format, &f) == 0)
+		return 0;
+	log_error("%s: invalid log_format '%s': use text or json",
+	    config_describe(cfg), log_clean(buf, sizeof(buf), cfg->log_format));
+	return 1;
+}
+
 int
 config_load_as(struct config *cfg, const struct config_overrides *o,
     bool as_root)
@@ -214,6 +227,7 @@ config_load_as(struct config *cfg, const struct config_overrides *o,
 	free(defpath);
 	nerr += config_overlay(cfg, o);
 	config_credentials_default(cfg);
+	nerr += config_check_log_format(cfg);
 	if (cfg->state_file == NULL || cfg->key_file == NULL) {
 		log_error("cannot find the home directory: set HOME");
 		nerr++;
@@ -294,5 +308,6 @@ config_free(struct config *cfg)
 	free(cfg->profile);
 	free(cfg->endpoint_url);
 	free(cfg->ca_bundle);
+	free(cfg->log_format);
 	memset(cfg, 0, sizeof(*cfg));
 }

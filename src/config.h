@@ -51,6 +51,7 @@ struct config {
 	double max_requests_per_second;
 	int max_attempts;
 	long timeout;		/* seconds */
+	char *log_format;	/* "text" or "json"; NULL: text */
 };
 
 /*

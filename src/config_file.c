@@ -62,6 +62,7 @@ static const struct config_key config_keys[] = {
 	K("max_attempts", KEY_ATTEMPTS, max_attempts),
 	D("timeout", timeout, 1, 3600, "60s", "between 1s and 1h"),
 	K("extra_fields", KEY_EXTRA, extra_fields),
+	K("log_format", KEY_STRING, log_format),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 #undef K
