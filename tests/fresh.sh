@@ -147,6 +147,6 @@ if [ "$st" -ne 0 ]; then
 	tail -n 40 "$work/logs/$log" >&2
 	exit 1
 fi
-echo "--- last lines of check.log ---"
-tail -n 5 "$work/logs/check.log"
+grep '^unit: ' "$work/logs/check.log" || :
+tail -n 1 "$work/logs/check.log"
 echo "fresh: passed in $(($(date +%s) - start)) s"
