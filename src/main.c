@@ -5,8 +5,10 @@
  * main parses the command line, sets up what every command shares, runs
  * the command from the table and turns its result into the exit status.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "owner.h"
 #include "suggest.h"
 #include "util.h"
 
@@ -381,15 +384,60 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* A full disk or a closed pipe must not look like success. */
+/* Whether stdout is a pipe whose reader has gone (`report | head`). */
+static bool
+stdout_reader_gone(void)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	return errno == EPIPE ||
+	    (poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0);
+}
+
+/*
+ * A full disk must not look like success. A reader that stopped reading
+ * is the normal end of a filter, as for any Unix tool in a pipeline.
+ */
 static int
 finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (stdout_reader_gone())
+			return status;
 		log_error("cannot write to standard output: %m");
 		return status != 0 ? status : EX_IOERR;
 	}
 	return status;
+}
+
+/*
+ * Run as root, a command that writes refuses before anything is written
+ * when the file is the service user's: root would take it over.
+ * status, test-connection and report only read, and may run as root.
+ */
+static int
+guard_files(const struct command *cmd, const struct cli *cli,
+    const struct config *cfg)
+{
+	int rc = 0;
+
+	if (cmd->run == cmd_poll) {
+		if (cli->since == NULL && cli->until == NULL)
+			rc = owner_check_write(cfg->state_file, "state file");
+		if (rc == 0)
+			rc = owner_check_write(cfg->output, "output file");
+	} else if (cmd->run == cmd_connect) {
+		rc = owner_check_write(cfg->credentials_file,
+		    "credential store");
+		if (rc == 0)
+			rc = owner_check_write(cfg->key_file, "key file");
+	} else if (cmd->run == cmd_disconnect) {
+		rc = owner_check_remove(cfg->credentials_file,
+		    "credential store");
+		if (rc == 0 && cli->forget_key)
+			rc = owner_check_remove(cfg->key_file, "key file");
+	}
+	return rc;
 }
 
 static int
@@ -411,6 +459,8 @@ run(const struct command *cmd, struct parsed *p)
 	if (status == 0 && !p->log_format_set && cfg.log_format != NULL)
 		log_set_format(strcmp(cfg.log_format, "json") == 0 ?
 		    LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	if (status == 0)
+		status = guard_files(cmd, &p->cli, &cfg);
 	if (status == 0)
 		status = cmd->run(&p->cli, &cfg);
 	config_free(&cfg);
@@ -490,6 +540,7 @@ main(int argc, char **argv)
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;
 	}
+	owner_set_argv(argc, argv);
 	status = early_log_format(argc, argv);
 	if (status == 0)
 		status = parse_args(argc, argv, &p);

@@ -9,7 +9,7 @@ set -eu
 # --no-install-recommends, gcc comes without the C library headers, and
 # libcurl without the CA certificates that https to AWS needs.
 PACKAGES="gcc libc6-dev make pkg-config libcurl4-openssl-dev libssl-dev
-libcjson-dev libyaml-dev libexpat1-dev ca-certificates python3
+libcjson-dev libyaml-dev libexpat1-dev zlib1g-dev ca-certificates python3
 python3-botocore python3-pytest faketime awscli jq openssl curl mandoc
 valgrind logrotate systemd man-db e2fsprogs"
 if [ "${1:-}" = dev ]; then
