@@ -42,7 +42,10 @@ json_wipe_delete(cJSON *root)
 	cJSON_Delete(root);
 }
 
-/* A non-empty string member, or NULL. */
+/*
+ * A non-empty string member without control characters, or NULL: a
+ * token with a line break would become a second header.
+ */
 static const char *
 json_string(const cJSON *obj, const char *name)
 {
@@ -50,6 +53,9 @@ json_string(const cJSON *obj, const char *name)
 
 	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
 		return NULL;
+	for (const char *p = v->valuestring; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return NULL;
 	return v->valuestring;
 }
 

@@ -83,6 +83,10 @@ test_endpoint_json(void)
 	T_EQ_INT(parse("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"}", 0,
 	    &c), -1);
 	T_EQ_INT(parse("<html><body>hello</body></html>", 0, &c), -1);
+	/* a line break in a token would become a header of its own */
+	T_EQ_INT(parse("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\","
+	    "\"Token\":\"t\\r\\nX-Evil: 1\",\"Expiration\":"
+	    "\"2026-12-03T20:00:00Z\"}", 0, &c), -1);
 }
 
 static void
