@@ -207,45 +207,6 @@ render(struct poll *p, struct fetch_job *job, struct batch *b,
 	return batch_end(b);
 }
 
-static void
-pending_clear(struct pending_append *pa)
-{
-	free(pa->output);
-	pa->output = NULL;
-	state_region_free(&pa->after);
-	pa->active = false;
-}
-
-/* To a file: announce the append in the state, append, then commit. */
-static int
-append_file(struct poll *p, struct batch *b, struct region_state *after,
-    struct region_state *rs)
-{
-	struct pending_append *pa = &p->state.pending;
-	int rc;
-
-	pending_clear(pa);
-	*pa = (struct pending_append){ true, xstrdup(p->out.path), p->out.dev,
-		p->out.ino, output_offset(&p->out), b->length, "", { 0 } };
-	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
-	state_region_move(&pa->after, after);
-	pa->after.region = xstrdup(rs->region);
-	if ((rc = state_save(p->cfg->state_file, &p->state)) != 0)
-		goto out;
-	if ((rc = output_append(&p->out, b)) != 0) {
-		output_rollback(&p->out, pa->offset);
-		pending_clear(pa);
-		state_save(p->cfg->state_file, &p->state);
-		goto out;
-	}
-	state_region_move(rs, &pa->after);
-	pending_clear(pa);
-	rc = state_save(p->cfg->state_file, &p->state);
-out:
-	pending_clear(pa);
-	return rc;
-}
-
 static int
 write_region(struct poll *p, struct fetch_job *job)
 {
@@ -254,6 +215,12 @@ write_region(struct poll *p, struct fetch_job *job)
 	struct region_state *rs;
 	int rc;
 
+	/* A batch that could not be cut back stays the last in the file. */
+	if (p->state.pending.active) {
+		log_error("region %s: not written: %s ends in a partial batch",
+		    job->region, p->out.path);
+		return EX_IOERR;
+	}
 	if ((rc = render(p, job, &b, &after)) != 0)
 		goto out;
 	if (!p->use_state) {
@@ -262,7 +229,8 @@ write_region(struct poll *p, struct fetch_job *job)
 	}
 	rs = state_region(&p->state, job->region);
 	if (b.length > 0 && p->out.path != NULL) {
-		rc = append_file(p, &b, &after, rs);
+		rc = output_append_once(&p->out, &b, &p->state,
+		    p->cfg->state_file, rs, &after);
 		goto out;
 	}
 	/* Stdout: written before the state moves, so nothing is ever lost. */

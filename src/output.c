@@ -119,14 +119,21 @@ output_open(const char *path, struct output *o)
 	return 0;
 }
 
-long long
-output_offset(const struct output *o)
+int
+output_offset(const struct output *o, long long *offset)
 {
 	struct stat st;
 
-	if (o->path == NULL || fstat(o->fd, &st) == -1)
+	*offset = 0;
+	if (o->path == NULL)
 		return 0;
-	return (long long)st.st_size;
+	/* Never guess: this offset is where a failed append is cut back to. */
+	if (fstat(o->fd, &st) == -1) {
+		log_error("%s: cannot read the output file's size: %m", o->path);
+		return EX_IOERR;
+	}
+	*offset = (long long)st.st_size;
+	return 0;
 }
 
 int
@@ -170,11 +177,74 @@ output_rollback(struct output *o, long long offset)
 {
 	if (o->path == NULL)
 		return 0;
-	if (ftruncate(o->fd, (off_t)offset) == -1) {
+	if (ftruncate(o->fd, (off_t)offset) == -1 || fsync(o->fd) == -1) {
 		log_error("%s: cannot cut off a partial batch: %m", o->path);
 		return EX_IOERR;
 	}
 	return 0;
+}
+
+static void
+pending_clear(struct pending_append *pa)
+{
+	free(pa->output);
+	pa->output = NULL;
+	state_region_free(&pa->after);
+	pa->active = false;
+}
+
+/*
+ * A failed append is cut back and forgotten. If it cannot be cut back,
+ * its pending record must stay in the state: the next poll then finds the
+ * partial batch and cuts it off, where a forgotten one would be followed
+ * by the whole batch again, after half a line.
+ */
+static int
+undo_append(struct output *o, struct state *st, const char *state_file)
+{
+	struct pending_append *pa = &st->pending;
+
+	if (output_rollback(o, pa->offset) != 0) {
+		log_error("%s: the partial batch stays recorded in %s for the "
+		    "next poll to cut off", o->path, state_file);
+		return -1;
+	}
+	pending_clear(pa);
+	(void)state_save(state_file, st);
+	return 0;
+}
+
+int
+output_append_once(struct output *o, const struct batch *b,
+    struct state *st, const char *state_file, struct region_state *rs,
+    struct region_state *after)
+{
+	struct pending_append *pa = &st->pending;
+	long long offset;
+	int rc;
+
+	if ((rc = output_offset(o, &offset)) != 0)
+		return rc;
+	pending_clear(pa);
+	*pa = (struct pending_append){ .active = true,
+		.output = xstrdup(o->path), .dev = o->dev, .ino = o->ino,
+		.offset = offset, .length = b->length };
+	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
+	state_region_move(&pa->after, after);
+	pa->after.region = xstrdup(rs->region);
+	if ((rc = state_save(state_file, st)) != 0)
+		goto out;
+	if ((rc = output_append(o, b)) != 0) {
+		if (undo_append(o, st, state_file) == -1)
+			return rc;	/* the pending record stays */
+		goto out;
+	}
+	state_region_move(rs, &pa->after);
+	pending_clear(pa);
+	rc = state_save(state_file, st);
+out:
+	pending_clear(pa);
+	return rc;
 }
 
 /* SHA-256 of length bytes at offset of fd; -1 if they cannot be read. */

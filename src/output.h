@@ -42,13 +42,25 @@ struct output {
 
 /* "-" is stdout; a file is opened for appending, created 0600. */
 int output_open(const char *path, struct output *);
-/* The file's size now: where the next batch will start. */
-long long output_offset(const struct output *);
+/* The file's size now, where the next batch will start (0 for stdout). */
+int output_offset(const struct output *, long long *offset);
 /* Appends the whole batch; a file is fsynced before this returns. */
 int output_append(struct output *, const struct batch *);
-/* Cuts the file back to offset after a failed append. */
+/* Cuts the file back to offset (and syncs) after a failed append. */
 int output_rollback(struct output *, long long offset);
 void output_close(struct output *);
+
+/*
+ * The exactly-once append of b to a file: announces it in st's pending
+ * record and saves st to state_file, appends, then moves after into rs
+ * (the region's new cursor and seen ids) and saves again. A failed append
+ * is cut back and rs is left as it was; when even that fails, the pending
+ * record is left in st (and in the file) for output_recover, and st must
+ * not be saved with another append before the next run.
+ */
+int output_append_once(struct output *, const struct batch *b,
+    struct state *st, const char *state_file, struct region_state *rs,
+    struct region_state *after);
 
 /*
  * Settles an append that a killed poll left pending: *applied is true when
