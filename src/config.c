@@ -139,8 +139,8 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	static const char *const url_vars[] = {
 		"AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_ENDPOINT_URL",
 	};
-	const char *v, *from = NULL;
-	char buf[128];
+	const char *v, *from = NULL, *problem = NULL;
+	char buf[128], why[128];
 	int nerr = 0, n;
 
 	if (cfg->regions.n > 0)
@@ -159,9 +159,10 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	for (size_t i = 0; v == NULL && i < 2; i++)
 		if ((v = config_env(url_vars[i])) != NULL)
 			from = url_vars[i];
-	if (v != NULL && !config_url_valid(v)) {
-		log_error("%s: invalid endpoint url '%s': " URL_HINT, from,
-		    log_clean(buf, sizeof(buf), v));
+	if (v != NULL &&
+	    (problem = config_url_problem(v, why, sizeof(why))) != NULL) {
+		log_error("%s: invalid endpoint url '%s': %s", from,
+		    log_clean(buf, sizeof(buf), v), problem);
 		nerr++;
 	} else if (v != NULL)
 		config_set(&cfg->endpoint_url, v);

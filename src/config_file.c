@@ -119,13 +119,6 @@ config_region_valid(const char *s)
 	return false;
 }
 
-bool
-config_url_valid(const char *s)
-{
-	return (strncmp(s, "https://", 8) == 0 && s[8] != '\0') ||
-	    (strncmp(s, "http://", 7) == 0 && s[7] != '\0');
-}
-
 static bool
 config_is_null(const yaml_node_t *n)
 {
@@ -283,8 +276,8 @@ static void
 config_string(struct config_parse *p, const struct config_key *k,
     const yaml_node_t *n)
 {
-	char buf[128], **field = (char **)((char *)p->cfg + k->off);
-	const char *s;
+	char buf[128], why[128], **field = (char **)((char *)p->cfg + k->off);
+	const char *s, *problem;
 
 	if ((s = config_scalar(p, n, k->name, "a string")) == NULL)
 		return;
@@ -293,9 +286,10 @@ config_string(struct config_parse *p, const struct config_key *k,
 		    k->name);
 		return;
 	}
-	if (k->kind == KEY_URL && !config_url_valid(s)) {
-		config_error_at(p, n->start_mark, "invalid endpoint url '%s': "
-		    URL_HINT, log_clean(buf, sizeof(buf), s));
+	if (k->kind == KEY_URL &&
+	    (problem = config_url_problem(s, why, sizeof(why))) != NULL) {
+		config_error_at(p, n->start_mark, "invalid %s '%s': %s",
+		    k->name, log_clean(buf, sizeof(buf), s), problem);
 		return;
 	}
 	free(*field);
