@@ -138,19 +138,23 @@ request_body(const struct ct_query *q, size_t *len)
 	return sb.buf;
 }
 
-/* Signs and sends one request; the headers live only for this call. */
-static enum http_failure
+/*
+ * Signs and sends one request; the headers live only for this call.
+ * Returns -1, sending nothing, when the request cannot be signed.
+ */
+static int
 send_signed(struct ct_client *c, const char *body, size_t len,
-    struct http_response *resp)
+    struct http_response *resp, enum http_failure *f)
 {
 	char amzdate[17];
 	struct sigv4_header h[5];
 	size_t nh = 0;
-	struct sigv4_request req = { "POST", c->path, "", h, 0, body, len };
-	struct sigv4_signer s = { c->creds->access_key_id,
-		c->creds->secret_access_key, c->region, "cloudtrail", time(NULL) };
+	struct sigv4_request req = { .method = "POST", .path = c->path,
+		.query = "", .headers = h, .payload = body, .payload_len = len };
+	struct sigv4_signer s = { .access_key_id = c->creds->access_key_id,
+		.secret_access_key = c->creds->secret_access_key,
+		.region = c->region, .service = "cloudtrail", .time = time(NULL) };
 	char *auth, *lines[6];
-	enum http_failure f;
 	size_t i;
 
 	sigv4_amz_date(s.time, amzdate);
@@ -162,11 +166,12 @@ send_signed(struct ct_client *c, const char *body, size_t len,
 		h[nh++] = (struct sigv4_header){ "X-Amz-Security-Token",
 			c->creds->session_token };
 	req.nheaders = nh;
-	auth = sigv4_authorization(&s, &req);
+	if ((auth = sigv4_authorization(&s, &req)) == NULL)
+		return -1;
 	for (i = 0; i < nh; i++)
 		lines[i] = xasprintf("%s: %s", h[i].name, h[i].value);
 	lines[nh] = xasprintf("Authorization: %s", auth);
-	f = http_post(c->http, c->url, (const char *const *)lines, nh + 1,
+	*f = http_post(c->http, c->url, (const char *const *)lines, nh + 1,
 	    body, len, resp);
 	/* The token is a credential: do not leave it in freed memory. */
 	for (i = 0; i <= nh; i++) {
@@ -174,7 +179,17 @@ send_signed(struct ct_client *c, const char *body, size_t len,
 		free(lines[i]);
 	}
 	free(auth);
-	return f;
+	return 0;
+}
+
+static void
+signing_error(struct ct_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->kind = CT_SIGNING;
+	snprintf(err->code, sizeof(err->code), "SigningFailed");
+	snprintf(err->message, sizeof(err->message),
+	    "OpenSSL could not compute the SigV4 signature");
 }
 
 static void
@@ -241,8 +256,12 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 		if (attempt > 1)
 			backoff(attempt - 1);
 		wait_for_slot(c);
+		if (send_signed(c, body, len, &resp, &f) == -1) {
+			signing_error(err);
+			err->attempts = attempt;
+			break;
+		}
 		c->requests++;
-		f = send_signed(c, body, len, &resp);
 		if (f != HTTP_OK)
 			transport_error(f, &resp, err);
 		else if (resp.status == 200) {
@@ -451,6 +470,7 @@ ct_exit_code(enum ct_error_kind kind)
 	case CT_THROTTLED: return EX_TEMPFAIL;
 	case CT_MALFORMED: return EX_DATAERR;
 	case CT_REQUEST: return EX_DATAERR;
+	case CT_SIGNING: return EX_SOFTWARE;
 	}
 	return EX_SOFTWARE;
 }

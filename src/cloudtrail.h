@@ -20,6 +20,7 @@ enum ct_error_kind {
 	CT_THROTTLED,	/* 75: throttled beyond max_attempts */
 	CT_MALFORMED,	/* 65: not what LookupEvents returns */
 	CT_REQUEST,	/* 65: another AWS error (InvalidTimeRange...) */
+	CT_SIGNING,	/* 70: OpenSSL could not sign: nothing was sent */
 };
 
 struct ct_error {
