@@ -1,11 +1,13 @@
 #include "http.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -85,6 +87,58 @@ add_ca_bundle(CURL *curl, void *sslctx, void *arg)
 	if (X509_STORE_load_file(store, arg) != 1)
 		return CURLE_SSL_CACERT_BADFILE;
 	return CURLE_OK;
+}
+
+/*
+ * libcurl's memory, wiped before it is freed: it copies the request
+ * headers, the session token among them, into buffers of its own.
+ */
+static void
+http_wiping_free(void *p)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void *
+http_wiping_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return malloc(n);
+	old = malloc_usable_size(p);
+	if ((q = malloc(n ? n : 1)) == NULL)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	http_wiping_free(p);
+	return q;
+}
+
+int
+http_global_init(void)
+{
+	return curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc,
+	    http_wiping_free, http_wiping_realloc, strdup,
+	    calloc) == CURLE_OK ? 0 : -1;
+}
+
+void
+http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+/* The header list holds the token: wiped, whatever curl's allocator. */
+static void
+http_headers_free(struct curl_slist *list)
+{
+	for (struct curl_slist *l = list; l != NULL; l = l->next)
+		OPENSSL_cleanse(l->data, strlen(l->data));
+	curl_slist_free_all(list);
 }
 
 struct http_client *
@@ -211,7 +265,7 @@ http_post(struct http_client *c, const char *url, const char *const *headers,
 	    (curl_off_t)body_len);
 
 	rc = curl_easy_perform(c->curl);
-	curl_slist_free_all(list);
+	http_headers_free(list);
 	f = classify(rc, &b);
 	if (f != HTTP_OK) {
 		snprintf(resp->error, sizeof(resp->error), "%s",

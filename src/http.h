@@ -22,6 +22,14 @@ enum http_failure {
 
 struct http_client;
 
+/*
+ * curl_global_init, once, before any thread starts, with an allocator that
+ * wipes what libcurl frees (it keeps copies of the request headers).
+ * Returns 0, or -1.
+ */
+int http_global_init(void);
+void http_global_cleanup(void);
+
 struct http_response {
 	long status;
 	char *body;		/* NUL-terminated, owned */
