@@ -471,6 +471,7 @@ ct_exit_code(enum ct_error_kind kind)
 	case CT_MALFORMED: return EX_DATAERR;
 	case CT_REQUEST: return EX_DATAERR;
 	case CT_SIGNING: return EX_SOFTWARE;
+	case CT_LOCAL: return EX_IOERR;
 	}
 	return EX_SOFTWARE;
 }

@@ -21,6 +21,7 @@ enum ct_error_kind {
 	CT_MALFORMED,	/* 65: not what LookupEvents returns */
 	CT_REQUEST,	/* 65: another AWS error (InvalidTimeRange...) */
 	CT_SIGNING,	/* 70: OpenSSL could not sign: nothing was sent */
+	CT_LOCAL,	/* 74: a local file (the spool) failed, reported */
 };
 
 struct ct_error {

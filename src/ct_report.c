@@ -26,6 +26,8 @@ first_line(const struct ct_error *err)
 		return "LookupEvents request rejected by AWS CloudTrail";
 	case CT_SIGNING:
 		return "cannot sign the LookupEvents request";
+	case CT_LOCAL:
+		return "cannot keep the fetched records";
 	case CT_OK:
 		break;
 	}

@@ -48,8 +48,9 @@ take_event(struct fetch_job *job, const struct ct_event *ev,
 	}
 	if (spool_add(job->spool, rec->event_epoch, rec->event_id,
 	    rec->line.buf, rec->line.len) == -1) {
-		fail(job, CT_MALFORMED, "SpoolError", "cannot spool records");
-		job->status = EX_IOERR;
+		/* spool_add said which file and why. */
+		fail(job, CT_LOCAL, "SpoolError",
+		    "the spool file failed (see above)");
 		return -1;
 	}
 	if (rec->model_name[0] != '\0')

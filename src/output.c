@@ -23,7 +23,8 @@ batch_begin(struct batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	if ((b->fd = file_tmp()) == -1) {
-		log_error("cannot create a temporary file: %m");
+		log_error("cannot create the batch file in %s: %m",
+		    file_tmp_dir());
 		return EX_CANTCREAT;
 	}
 	b->md = EVP_MD_CTX_new();
@@ -39,7 +40,8 @@ static int
 batch_flush(struct batch *b)
 {
 	if (file_write_all(b->fd, b->buf, b->buflen) == -1) {
-		log_error("cannot write a temporary file: %m");
+		log_error("cannot write the batch file in %s: %m",
+		    file_tmp_dir());
 		return EX_IOERR;
 	}
 	b->buflen = 0;
@@ -56,7 +58,8 @@ batch_add(struct batch *b, const char *line, size_t len)
 	if (len + 1 > BATCH_BUF) {
 		if (file_write_all(b->fd, line, len) == -1 ||
 		    file_write_all(b->fd, "\n", 1) == -1) {
-			log_error("cannot write a temporary file: %m");
+			log_error("cannot write the batch file in %s: %m",
+		    file_tmp_dir());
 			return EX_IOERR;
 		}
 	} else {
@@ -154,7 +157,8 @@ output_append(struct output *o, const struct batch *b)
 	}
 	free(buf);
 	if (rc == -1)
-		log_error("cannot read a temporary file: %m");
+		log_error("cannot read the batch file in %s: %m",
+		    file_tmp_dir());
 	if (rc == -2 || (rc == 0 && o->path != NULL && fsync(o->fd) == -1)) {
 		log_error("%s: cannot write output: %m",
 		    o->path ? o->path : "standard output");
