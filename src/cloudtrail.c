@@ -32,6 +32,7 @@ struct ct_client {
 	int max_attempts;
 	double interval;	/* seconds between request starts */
 	double next_start;	/* monotonic time the limiter allows next */
+	double deadline;	/* monotonic; 0: none */
 	unsigned long requests;
 };
 
@@ -104,6 +105,13 @@ ct_client_free(struct ct_client *c)
 	free(c->host);
 	free(c->path);
 	free(c);
+}
+
+void
+ct_client_set_deadline(struct ct_client *c, double deadline)
+{
+	c->deadline = deadline;
+	http_client_set_deadline(c->http, deadline);
 }
 
 const char *
@@ -203,9 +211,20 @@ wait_for_slot(struct ct_client *c)
 	c->next_start = now + c->interval;
 }
 
-/* Exponential backoff with jitter: half fixed, half random. */
+static bool
+past_deadline(const struct ct_client *c, struct ct_error *err)
+{
+	if (c->deadline <= 0 || monotonic_now() < c->deadline)
+		return false;
+	memset(err, 0, sizeof(*err));
+	err->kind = CT_DEADLINE;
+	snprintf(err->code, sizeof(err->code), "DeadlineExceeded");
+	return true;
+}
+
+/* Exponential backoff with jitter: half fixed, half random; not past the deadline. */
 static void
-backoff(int attempt)
+backoff(const struct ct_client *c, int attempt)
 {
 	double d = BACKOFF_BASE;
 	uint32_t r = 0;
@@ -215,7 +234,10 @@ backoff(int attempt)
 	if (d > BACKOFF_CAP)
 		d = BACKOFF_CAP;
 	RAND_bytes((unsigned char *)&r, sizeof(r));
-	sleep_seconds(d / 2 + d / 2 * ((double)r / 4294967296.0));
+	d = d / 2 + d / 2 * ((double)r / 4294967296.0);
+	if (c->deadline > 0 && monotonic_now() + d > c->deadline)
+		d = c->deadline - monotonic_now();
+	sleep_seconds(d);
 }
 
 static void
@@ -254,7 +276,11 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 	memset(page, 0, sizeof(*page));
 	for (attempt = 1; attempt <= c->max_attempts; attempt++) {
 		if (attempt > 1)
-			backoff(attempt - 1);
+			backoff(c, attempt - 1);
+		if (past_deadline(c, err)) {
+			err->attempts = attempt - 1;
+			break;
+		}
 		wait_for_slot(c);
 		if (send_signed(c, body, len, &resp, &f) == -1) {
 			signing_error(err);
@@ -472,6 +498,7 @@ ct_exit_code(enum ct_error_kind kind)
 	case CT_REQUEST: return EX_DATAERR;
 	case CT_SIGNING: return EX_SOFTWARE;
 	case CT_LOCAL: return EX_IOERR;
+	case CT_DEADLINE: return EX_TEMPFAIL;
 	}
 	return EX_SOFTWARE;
 }

@@ -29,6 +29,7 @@ struct poll {
 	struct fetch_job *jobs;
 	size_t njobs;
 	time_t now;
+	double started;		/* monotonic: max_run_time counts from here */
 	time_t since, until;	/* the one-off window */
 };
 
@@ -87,6 +88,8 @@ recover(struct poll *p)
 static void
 setup_jobs(struct poll *p)
 {
+	double deadline = p->started + (double)p->cfg->max_run_time;
+
 	p->njobs = p->cfg->regions.n;
 	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
 	/* Every region's entry first: adding one may move the others. */
@@ -99,6 +102,7 @@ setup_jobs(struct poll *p)
 		job->cfg = p->cfg;
 		job->creds = &p->creds;
 		job->region = p->cfg->regions.v[i];
+		job->deadline = deadline;
 		if (p->use_state) {
 			rs = state_region(&p->state, job->region);
 			job->emitted = &rs->seen;
@@ -327,7 +331,8 @@ write_all_regions(struct poll *p)
 int
 cmd_poll(struct cli *cli, struct config *cfg)
 {
-	struct poll p = { .cfg = cfg, .lock_fd = -1, .now = time(NULL) };
+	struct poll p = { .cfg = cfg, .lock_fd = -1, .now = time(NULL),
+		.started = monotonic_now() };
 	int rc;
 
 	if ((rc = parse_window(&p, cli)) != 0 ||

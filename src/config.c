@@ -61,6 +61,8 @@ config_defaults(struct config *cfg, bool as_root)
 	cfg->max_requests_per_second = 2;
 	cfg->max_attempts = 8;
 	cfg->timeout = 60;
+	/* Well under a day, so that a stuck run ends before the next cron. */
+	cfg->max_run_time = 6 * 3600;
 	if (as_root) {
 		cfg->state_file = xstrdup(ROOT_STATE);
 		cfg->key_file = xstrdup(ROOT_KEY);

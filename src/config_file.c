@@ -60,6 +60,7 @@ static const struct config_key config_keys[] = {
 	K("max_requests_per_second", KEY_RATE, max_requests_per_second),
 	K("max_attempts", KEY_ATTEMPTS, max_attempts),
 	D("timeout", timeout, 1, 3600, "60s", "between 1s and 1h"),
+	D("max_run_time", max_run_time, 1, 86400, "6h", "between 1s and 1d"),
 	K("extra_fields", KEY_EXTRA, extra_fields),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -28,6 +28,8 @@ first_line(const struct ct_error *err)
 		return "cannot sign the LookupEvents request";
 	case CT_LOCAL:
 		return "cannot keep the fetched records";
+	case CT_DEADLINE:
+		return "poll stopped at max_run_time";
 	case CT_OK:
 		break;
 	}

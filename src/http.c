@@ -17,6 +17,7 @@ struct http_client {
 	CURL *curl;
 	char *ca_bundle;
 	long timeout;
+	double deadline;	/* monotonic; 0: none */
 };
 
 /* The body being received, with the cap that keeps a hostile server small. */
@@ -166,11 +167,33 @@ http_client_free(struct http_client *c)
 	free(c);
 }
 
+void
+http_client_set_deadline(struct http_client *c, double deadline)
+{
+	c->deadline = deadline;
+}
+
+/* The request's time limit in ms: the timeout, or less before a deadline. */
+static long
+time_limit_ms(const struct http_client *c)
+{
+	long ms = c->timeout * 1000;
+	double left;
+
+	if (c->deadline > 0) {
+		left = (c->deadline - monotonic_now()) * 1000;
+		if (left < (double)ms)
+			ms = left < 1 ? 1 : (long)left;
+	}
+	return ms;
+}
+
 static void
 set_options(struct http_client *c, struct body *b, struct http_response *resp)
 {
 	CURL *curl = c->curl;
-	long connect_timeout = c->timeout < 30 ? c->timeout : 30;
+	long limit = time_limit_ms(c);
+	long connect_timeout = limit < 30000 ? limit : 30000;
 
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
@@ -181,8 +204,8 @@ set_options(struct http_client *c, struct body *b, struct http_response *resp)
 		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_bundle);
 		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, c->ca_bundle);
 	}
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, c->timeout);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, limit);
 	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)HTTP_MAX_BODY);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");

@@ -123,6 +123,7 @@ check_builtin_values(const struct config *c)
 	T_ASSERT(c->max_requests_per_second == 2);
 	T_EQ_INT(c->max_attempts, 8);
 	T_EQ_INT(c->timeout, 60);
+	T_EQ_INT(c->max_run_time, 6 * 3600);
 	T_EQ_INT(c->nextra_fields, 0);
 }
 
@@ -822,7 +823,7 @@ test_example_config_names_every_key(void)
 		"first_poll_lookback", "overlap", "output", "state_file",
 		"credentials_file", "key_file", "profile", "endpoint_url",
 		"ca_bundle", "max_requests_per_second", "max_attempts",
-		"timeout", "extra_fields",
+		"timeout", "max_run_time", "extra_fields",
 	};
 	char line[512], tmp[300];
 	struct strbuf all = { 0 };
