@@ -16,6 +16,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "output.h"
+#include "regions.h"
 #include "state.h"
 #include "util.h"
 
@@ -107,7 +108,9 @@ setup_jobs(struct poll *p)
 			rs = state_region(&p->state, job->region);
 			job->emitted = &rs->seen;
 		}
+		log_set_context(NULL, job->region);
 		region_window(p, rs, job);
+		log_set_context(NULL, NULL);
 	}
 }
 
@@ -248,17 +251,32 @@ out:
 	return rc;
 }
 
+/*
+ * The figures agree with -v's page lines: every event on a page is
+ * counted as fetched, then as written, already written or filtered out.
+ */
 static void
 summarise(const struct fetch_job *job)
 {
-	char a[32], b[32];
+	struct log_figures f = { atomic_load(&job->pages), job->fetched,
+		spool_count(job->spool), job->skipped, 0, job->models.count,
+		job->principals.count, job->seconds };
+	char a[32], b[32], filtered[64] = "";
 
-	log_info("%s: %s to %s, %lu pages, %zu events, %zu models, "
-	    "%zu principals, %.1f s", job->region,
+	f.filtered = f.fetched - f.written - f.already;
+	if (f.filtered > 0)
+		snprintf(filtered, sizeof(filtered), ", %lu filtered out",
+		    f.filtered);
+	log_summary(&f, "%s: %s to %s, %lu %s, %lu %s fetched, %lu written, "
+	    "%lu already written%s, %zu %s, %zu %s, %.1f s", job->region,
 	    time_format_iso8601(job->start, a, sizeof(a)),
 	    time_format_iso8601(job->end, b, sizeof(b)),
-	    atomic_load(&job->pages), spool_count(job->spool),
-	    job->models.count, job->principals.count, job->seconds);
+	    f.pages, log_plural(f.pages, "page", "pages"),
+	    f.fetched, log_plural(f.fetched, "event", "events"),
+	    f.written, f.already, filtered,
+	    f.models, log_plural(f.models, "model", "models"),
+	    f.principals, log_plural(f.principals, "principal", "principals"),
+	    f.seconds);
 }
 
 static int
@@ -308,6 +326,21 @@ open_state(struct poll *p)
 	return state_save(p->cfg->state_file, &p->state);
 }
 
+/*
+ * With `regions: all`, an opt-in region the account has not enabled is
+ * not a failure: there is nothing to poll there.
+ */
+static bool
+skip_disabled(const struct config *cfg, const char *region,
+    const struct ct_error *err)
+{
+	if (!cfg->regions_all || !regions_not_enabled(region, err->code))
+		return false;
+	log_info("%s: skipped: an opt-in region this account has not "
+	    "enabled (%s)", region, err->code);
+	return true;
+}
+
 /* Writes each region that fetched everything; the first failure decides. */
 static int
 write_all_regions(struct poll *p)
@@ -317,11 +350,15 @@ write_all_regions(struct poll *p)
 	for (size_t i = 0; i < p->njobs; i++) {
 		struct fetch_job *job = &p->jobs[i];
 
+		log_set_context(NULL, job->region);
 		rc = job->status;
+		if (rc != 0 && skip_disabled(p->cfg, job->region, &job->err))
+			continue;
 		if (rc != 0)
 			ct_report_error(job->region, &job->err, false);
 		else if ((rc = write_region(p, job)) == 0)
 			summarise(job);
+		log_set_context(NULL, NULL);
 		if (rc != 0 && status == 0)
 			status = rc;
 	}

@@ -32,6 +32,7 @@ struct config_overrides {
 struct config {
 	char *path;		/* the file read, or NULL: built-in defaults */
 	struct strlist regions;	/* may be empty until the store is consulted */
+	bool regions_all;	/* "all": every region of the partition */
 	/* Where regions came from, for status: "-r", "AWS_REGION", ... or NULL. */
 	const char *regions_from;
 	struct strlist event_sources;
@@ -51,6 +52,7 @@ struct config {
 	int max_attempts;
 	long timeout;		/* seconds */
 	long max_run_time;	/* seconds: poll stops unfinished regions then */
+	char *log_format;	/* "text" or "json"; NULL: text */
 };
 
 /*
@@ -70,6 +72,18 @@ int config_load_as(struct config *cfg, const struct config_overrides *o,
  * all is a configuration error.
  */
 int config_default_regions(struct config *cfg, const struct strlist *stored);
+
+/*
+ * Sets the regions to every region of partition ("aws", "aws-cn",
+ * "aws-us-gov") and marks them as `all`.
+ */
+void config_regions_all(struct config *cfg, const char *partition);
+
+/*
+ * With `regions: all`, the regions of the credentials' partition instead
+ * of the commercial ones (partition from an identity ARN or a region).
+ */
+void config_regions_partition(struct config *cfg, const char *partition);
 
 /* True for region codes like us-east-1, eu-central-2, us-gov-west-1. */
 bool config_region_valid(const char *region);

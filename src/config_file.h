@@ -24,5 +24,7 @@ int config_read_file(struct config *cfg, const char *path, bool must_exist);
  * (http:// only for a loopback host), a user name, query or fragment.
  */
 const char *config_url_problem(const char *url, char *buf, size_t size);
+/* config_url_problem(url) == NULL, for callers that give their own words. */
+bool config_url_valid(const char *url);
 
 #endif

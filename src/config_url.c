@@ -78,3 +78,11 @@ config_url_problem(const char *url, char *buf, size_t size)
 	curl_url_cleanup(u);
 	return why;
 }
+
+bool
+config_url_valid(const char *url)
+{
+	char why[128];
+
+	return config_url_problem(url, why, sizeof(why)) == NULL;
+}
