@@ -179,7 +179,12 @@ output_close(struct output *o)
 int
 output_rollback(struct output *o, long long offset)
 {
+	struct stat st;
+
 	if (o->path == NULL)
+		return 0;
+	/* Nothing reached the file (a full disk, /dev/full): nothing to cut. */
+	if (fstat(o->fd, &st) == 0 && (long long)st.st_size == offset)
 		return 0;
 	if (ftruncate(o->fd, (off_t)offset) == -1 || fsync(o->fd) == -1) {
 		log_error("%s: cannot cut off a partial batch: %m", o->path);
