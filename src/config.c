@@ -305,6 +305,9 @@ config_free(struct config *cfg)
 	strlist_free(&cfg->event_sources);
 	strlist_free(&cfg->event_names);
 	free(cfg->output);
+	free(cfg->discoveries_output);
+	strlist_free(&cfg->models_allowed);
+	strlist_free(&cfg->models_denied);
 	free(cfg->state_file);
 	free(cfg->credentials_file);
 	free(cfg->key_file);

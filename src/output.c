@@ -13,6 +13,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "owner.h"
 #include "util.h"
 
 #define BATCH_BUF (256u << 10)
@@ -110,6 +111,8 @@ output_open(const char *path, struct output *o)
 		return 0;
 	}
 	o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (o->fd == -1 && owner_is_permission_errno(errno))
+		return owner_permission_error(path, "output file", "open");
 	if (o->fd == -1 || fstat(o->fd, &st) == -1) {
 		log_error("%s: cannot open output file: %m", path);
 		if (o->fd != -1)
@@ -191,69 +194,6 @@ output_rollback(struct output *o, long long offset)
 		return EX_IOERR;
 	}
 	return 0;
-}
-
-static void
-pending_clear(struct pending_append *pa)
-{
-	free(pa->output);
-	pa->output = NULL;
-	state_region_free(&pa->after);
-	pa->active = false;
-}
-
-/*
- * A failed append is cut back and forgotten. If it cannot be cut back,
- * its pending record must stay in the state: the next poll then finds the
- * partial batch and cuts it off, where a forgotten one would be followed
- * by the whole batch again, after half a line.
- */
-static int
-undo_append(struct output *o, struct state *st, const char *state_file)
-{
-	struct pending_append *pa = &st->pending;
-
-	if (output_rollback(o, pa->offset) != 0) {
-		log_error("%s: the partial batch stays recorded in %s for the "
-		    "next poll to cut off", o->path, state_file);
-		return -1;
-	}
-	pending_clear(pa);
-	(void)state_save(state_file, st);
-	return 0;
-}
-
-int
-output_append_once(struct output *o, const struct batch *b,
-    struct state *st, const char *state_file, struct region_state *rs,
-    struct region_state *after)
-{
-	struct pending_append *pa = &st->pending;
-	long long offset;
-	int rc;
-
-	if ((rc = output_offset(o, &offset)) != 0)
-		return rc;
-	pending_clear(pa);
-	*pa = (struct pending_append){ .active = true,
-		.output = xstrdup(o->path), .dev = o->dev, .ino = o->ino,
-		.offset = offset, .length = b->length };
-	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
-	state_region_move(&pa->after, after);
-	pa->after.region = xstrdup(rs->region);
-	if ((rc = state_save(state_file, st)) != 0)
-		goto out;
-	if ((rc = output_append(o, b)) != 0) {
-		if (undo_append(o, st, state_file) == -1)
-			return rc;	/* the pending record stays */
-		goto out;
-	}
-	state_region_move(rs, &pa->after);
-	pending_clear(pa);
-	rc = state_save(state_file, st);
-out:
-	pending_clear(pa);
-	return rc;
 }
 
 /* SHA-256 of length bytes at offset of fd; -1 if they cannot be read. */

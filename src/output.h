@@ -51,18 +51,6 @@ int output_rollback(struct output *, long long offset);
 void output_close(struct output *);
 
 /*
- * The exactly-once append of b to a file: announces it in st's pending
- * record and saves st to state_file, appends, then moves after into rs
- * (the region's new cursor and seen ids) and saves again. A failed append
- * is cut back and rs is left as it was; when even that fails, the pending
- * record is left in st (and in the file) for output_recover, and st must
- * not be saved with another append before the next run.
- */
-int output_append_once(struct output *, const struct batch *b,
-    struct state *st, const char *state_file, struct region_state *rs,
-    struct region_state *after);
-
-/*
  * Settles an append that a killed poll left pending: *applied is true when
  * the whole batch is in the file (roll the state forward), false when it
  * is not (a partial batch is cut off; the events will be fetched again).
