@@ -5,8 +5,10 @@
  * main parses the command line, sets up what every command shares, runs
  * the command from the table and turns its result into the exit status.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,11 +384,26 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* A full disk or a closed pipe must not look like success. */
+/* Whether stdout is a pipe whose reader has gone (`report | head`). */
+static bool
+stdout_reader_gone(void)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	return errno == EPIPE ||
+	    (poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0);
+}
+
+/*
+ * A full disk must not look like success. A reader that stopped reading
+ * is the normal end of a filter, as for any Unix tool in a pipeline.
+ */
 static int
 finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (stdout_reader_gone())
+			return status;
 		log_error("cannot write to standard output: %m");
 		return status != 0 ? status : EX_IOERR;
 	}
