@@ -42,6 +42,9 @@ struct config {
 	long first_poll_lookback;	/* seconds */
 	long overlap;			/* seconds */
 	char *output;
+	char *discoveries_output;	/* NULL: none */
+	struct strlist models_allowed;	/* globs on modelName */
+	struct strlist models_denied;
 	char *state_file;
 	char *credentials_file;
 	char *key_file;
@@ -51,6 +54,8 @@ struct config {
 	double max_requests_per_second;
 	int max_attempts;
 	long timeout;		/* seconds */
+	long max_run_time;	/* seconds: poll stops unfinished regions then */
+	char *log_format;	/* "text" or "json"; NULL: text */
 };
 
 /*
