@@ -18,13 +18,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 #include "cmd.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "owner.h"
 #include "suggest.h"
@@ -548,7 +548,7 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 1);
 #endif
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (http_global_init() != 0) {
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;
 	}
@@ -564,6 +564,6 @@ main(int argc, char **argv)
 		status = dispatch(&p);
 	}
 	strlist_free(&p.cli.over.regions);
-	curl_global_cleanup();
+	http_global_cleanup();
 	return finish_stdout(status);
 }
