@@ -9,7 +9,6 @@ STS, Organizations, IMDSv2 and container endpoint.
 
 import http.client
 import json
-import os
 import ssl
 import subprocess
 import sys
