@@ -503,3 +503,62 @@ def test_report_policy_column(bt, sim, tmp_path):
     # Without a policy, no column.
     r = bt(["report", "--format", "json", out])
     assert all("policy" not in m for m in json.loads(r.out)["models"])
+
+
+def test_discoveries_with_records_on_standard_output(bt, sim, tmp_path):
+    disc = tmp_path / "disc.jsonl"
+    cfg = bt.config("discoveries_output: %s\n" % disc)
+    now = sim.clock()
+    sim.add_events("us-east-1", [call(now - 60, CLAUDE, "alice")])
+    r = poll(bt, sim, cfg, now)
+    assert len(r.records) == 1
+    assert [d["eventID"] for d in lines(disc)] == [r.records[0]["eventID"]] * 4
+    r = poll(bt, sim, cfg, now + 60)
+    assert r.records == [] and len(lines(disc)) == 4
+
+
+def test_unwritable_discoveries_file_exits_73_before_any_request(bt, sim,
+        tmp_path):
+    out = tmp_path / "records.jsonl"
+    cfg = bt.config("output: %s\ndiscoveries_output: %s/no/such/dir/d.jsonl\n"
+        % (out, tmp_path))
+    r = bt(["-c", cfg, "poll"])
+    assert r.rc == 73, r
+    assert r.err.splitlines()[0] == ("%s/no/such/dir/d.jsonl: cannot open "
+        "output file: No such file or directory" % tmp_path)
+    assert sim.stats() == []
+
+
+def test_a_full_disk_for_discoveries_writes_neither_and_keeps_the_cursor(bt,
+        sim, tmp_path):
+    out = tmp_path / "records.jsonl"
+    cfg = bt.config("output: %s\ndiscoveries_output: /dev/full\n" % out)
+    now = sim.clock()
+    sim.add_events("us-east-1", [call(now - 60, CLAUDE, "alice")])
+    r = bt(["-c", cfg, "poll"])
+    assert r.rc == 74, r
+    assert r.err.splitlines()[0] == ("/dev/full: cannot write discoveries: "
+        "No space left on device")
+    assert out.read_text() == ""
+    assert "inventory" not in json.loads(bt.state_path.read_text())
+    # The disk has room again: the same call, once, and its discoveries.
+    cfg, out, disc = files_config(bt, tmp_path)
+    poll(bt, sim, cfg, now + 60)
+    assert len(records(out)) == 1 and len(lines(disc)) == 4
+
+
+def test_a_corrupt_inventory_exits_65_and_leaves_the_state_alone(bt, sim,
+        tmp_path):
+    cfg, out, disc = files_config(bt, tmp_path)
+    bad = '{"version":1,"regions":{},"inventory":{"accounts":{"1":' \
+        '{"models":{"m":[5,1,1]}}}}}\n'
+    bt.state_path.parent.mkdir(parents=True, exist_ok=True)
+    bt.state_path.write_text(bad)
+    r = bt(["-c", cfg, "poll"])
+    assert r.rc == 65, r
+    assert r.err.splitlines()[0] == ("%s: corrupt state file: inventory: "
+        "account \"1\": model \"m\" is not [first, last, calls]" %
+        bt.state_path)
+    assert bt.state_path.read_text() == bad
+    r = bt(["-c", cfg, "report", "--inventory"])
+    assert r.rc == 65, r

@@ -117,7 +117,8 @@ class Sim:
 
     def reset(self):
         with self.lock:
-            self.offset = 0.0
+            self.anchor = (time.time(), time.time())  # (real, sim)
+            self.rate = 1.0
             self.config = dict(DEFAULT_CONFIG)
             self.regions = {}           # (account, region) -> Region
             self.faults = []
@@ -143,7 +144,19 @@ class Sim:
             self.organization = None
 
     def now(self):
-        return time.time() + self.offset
+        real, sim = self.anchor
+        return sim + (time.time() - real) * self.rate
+
+    def set_clock(self, now=None, advance=0.0, rate=None):
+        """Re-anchor the sim clock: at `now` (default: as it is) plus
+        `advance`, running `rate` times real time from here."""
+        with self.lock:
+            t = self.now() if now is None else float(now)
+            self.anchor = (time.time(), t + float(advance))
+            if rate is not None:
+                if not 0 < float(rate) <= 1000:
+                    raise ValueError("rate is in (0, 1000]")
+                self.rate = float(rate)
 
     # ---- credentials
 
