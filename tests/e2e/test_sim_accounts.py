@@ -286,6 +286,13 @@ def test_web_identity(sim):
     status, h, body = sim.sts(base, signed=False)
     root = ET.fromstring(body)
     assert root.tag == NS + "AssumeRoleWithWebIdentityResponse"
+    res = root.find(NS + "AssumeRoleWithWebIdentityResult")
+    assert [c.tag.split("}")[1] for c in res] == [
+        "SubjectFromWebIdentityToken", "Audience", "AssumedRoleUser",
+        "Credentials", "Provider"]
+    # AWS's example for this call orders the credentials otherwise.
+    assert [c.tag.split("}")[1] for c in res.find(NS + "Credentials")] == [
+        "SessionToken", "SecretAccessKey", "Expiration", "AccessKeyId"]
     st = sim.stats()[-1]
     assert (st["action"], st["role_arn"], st["caller"], st["account"]) == (
         "AssumeRoleWithWebIdentity", role, "web-identity:repo:x/y", OTHER)
