@@ -141,38 +141,6 @@ record_model_name(const char *model_id, char *name, size_t namesize,
 	copy_truncated(provider, providersize, n, plen);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0 (RFC 3629 table). */
-static size_t
-utf8_sequence_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (p[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	/* The terminating NUL fails these tests: no read past the end. */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /*
  * The output is UTF-8 whatever the event holds: each byte of an invalid
  * sequence becomes '?'. Done in place in the parsed tree, which is ours,
@@ -182,16 +150,13 @@ static void
 utf8_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
-	size_t n;
+	size_t left = strlen(s), n;
 
-	while (*p != '\0') {
-		if (*p < 0x80)
-			p++;
-		else if ((n = utf8_sequence_len(p)) != 0)
-			p += n;
-		else
-			*p++ = '?';
-	}
+	for (; left > 0; p += n, left -= n)
+		if ((n = utf8_sequence_len(p, left)) == 0) {
+			*p = '?';
+			n = 1;
+		}
 }
 
 static const cJSON *

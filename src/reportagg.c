@@ -165,50 +165,6 @@ reportagg_free(struct reportagg *ra)
 	free(ra);
 }
 
-/*
- * RFC 3629 UTF-8: no overlongs, surrogates or code points past U+10FFFF.
- * Our JSON output must stay valid, so such a line is malformed.
- */
-static bool
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned char lo = 0x80, hi = 0xbf;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return false;
-		if (len - i - 1 < n || s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k <= n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 static const char *
 string_field(const cJSON *obj, const char *key)
 {
@@ -281,8 +237,8 @@ reportagg_add_line(struct reportagg *ra, const char *line, size_t len,
 		return REPORTAGG_BLANK;
 	if (len > REPORTAGG_LINE_MAX)
 		reason = "longer than 1 MiB";
-	else if (memchr(line, '\0', len) != NULL ||
-	    !utf8_valid((const unsigned char *)line, len))
+	/* Our JSON output must stay valid: such a line is malformed. */
+	else if (memchr(line, '\0', len) != NULL || !utf8_valid(line, len))
 		reason = "not UTF-8 text";
 	/* The length covers the terminating NUL so trailing bytes fail. */
 	else if ((rec = cJSON_ParseWithLengthOpts(line, len + 1, NULL,
