@@ -13,6 +13,7 @@
 
 #include <cJSON.h>
 
+#include "json.h"
 #include "log.h"
 #include "policy.h"
 #include "strset.h"
@@ -82,13 +83,13 @@ reportagg_free(struct reportagg *ra)
 	free(ra);
 }
 
+/* A string member that says something, or NULL. */
 static const char *
 string_field(const cJSON *obj, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const char *v = json_string(obj, key);
 
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ?
-	    v->valuestring : NULL;
+	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 /* Who called: the ARN where there is one, else a name, else the type. */
