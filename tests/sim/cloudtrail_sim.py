@@ -39,6 +39,7 @@ from sim_events import Event, Generator, OTHER_SOURCES, SortedEvents, Region
 from sim_http import Handler, Server
 import sim_metadata
 import sim_org
+import sim_sso
 import sim_sts
 
 BUILTIN_CREDENTIALS = (
@@ -77,7 +78,8 @@ DEFAULT_CONFIG = {
 FAULT_KINDS = ("status", "throttle", "drop", "drop_before_headers",
     "drop_mid_body", "slow", "truncated", "malformed", "wrong_types", "huge",
     "error", "html", "lookalike", "entities")
-FAULT_SERVICES = ("cloudtrail", "sts", "organizations", "imds", "container")
+FAULT_SERVICES = ("cloudtrail", "sts", "organizations", "imds", "container",
+    "sso")
 
 
 def account_of_arn(arn):
@@ -125,6 +127,7 @@ class Sim:
                 "arn:aws:iam::%s:role/sim-task-role" % ACCOUNT,
                 "allowed": True, "current": None}
             self.organization = None
+            self.sso_tokens = {}        # access token -> registration
 
     def now(self):
         real, sim = self.anchor
@@ -518,7 +521,7 @@ def main():
     srv.sim = sim
     srv.services = {"cloudtrail": sim_cloudtrail.CloudTrail, "sts": sim_sts.Sts,
         "organizations": sim_org.Organizations, "imds": sim_metadata.Imds,
-        "container": sim_metadata.Container}
+        "container": sim_metadata.Container, "sso": sim_sso.Sso}
     if a.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
