@@ -1,6 +1,9 @@
 /*
  * Small helpers shared by every module: allocation that cannot return NULL,
  * a growable string, UTC time formatting and parsing, durations.
+ *
+ * Allocation aborts rather than return NULL; parsers return 0, or -1 for
+ * the caller to report.
  */
 #ifndef UTIL_H
 #define UTIL_H
