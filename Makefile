@@ -16,8 +16,10 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla
+# Messages point at the IAM policy example where make install puts it.
+IAM_POLICY_PATH := $(DOCDIR)/examples/iam-policy.json
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-DVERSION='"$(VERSION)"' \
+	-DVERSION='"$(VERSION)"' -DIAM_POLICY_PATH='"$(IAM_POLICY_PATH)"' \
 	-Isrc $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread
 
@@ -33,6 +35,12 @@ bedrock-trail: build/main.o build/libbt.a
 
 build/%.o: src/%.c src/*.h | build
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# A later `make install PREFIX=/usr` must not keep the old path built in.
+build/ct_report.o: build/docdir.stamp
+build/docdir.stamp: FORCE | build
+	@echo '$(IAM_POLICY_PATH)' | cmp -s - $@ || echo '$(IAM_POLICY_PATH)' > $@
+FORCE:
 
 build/libbt.a: $(LIB_OBJS)
 	rm -f $@
@@ -93,7 +101,7 @@ uninstall:
 clean:
 	rm -rf build bedrock-trail
 
-.PHONY: all deps unit check demo bench install uninstall clean
+.PHONY: all deps unit check demo bench install uninstall clean FORCE
 
 include tests/fuzz/fuzz.mk
 include tests/sanitize.mk
