@@ -18,9 +18,11 @@
 
 #include "cmd.h"
 #include "gzfile.h"
+#include "inventory_report.h"
 #include "log.h"
 #include "reportagg.h"
 #include "reportfmt.h"
+#include "state.h"
 
 /* The window [since, until) from --since/--until; open where not given. */
 static int
@@ -119,6 +121,32 @@ report_print(const struct cli *cli, const struct reportagg_result *r)
 		reportfmt_json(stdout, r);
 }
 
+/* --inventory: the state's inventory, read without the lock (the file
+ * is only ever replaced whole). */
+static int
+report_inventory(const struct cli *cli, const struct config *cfg)
+{
+	static const enum inventory_format fmts[] = {
+		[FORMAT_TABLE] = INVENTORY_TABLE, [FORMAT_JSON] = INVENTORY_JSON,
+		[FORMAT_CSV] = INVENTORY_CSV };
+	enum report_format fmt = cli->format;
+	struct state st;
+	int rc;
+
+	if (cli->nargs > 0 || cli->since != NULL || cli->until != NULL) {
+		log_error("usage error: --inventory reads the state file: no "
+		    "FILE, --since or --until");
+		return EX_USAGE;
+	}
+	if ((rc = state_load(cfg->state_file, &st)) != 0)
+		return rc;
+	if (fmt == FORMAT_DEFAULT)
+		fmt = isatty(STDOUT_FILENO) ? FORMAT_TABLE : FORMAT_JSON;
+	inventory_report(stdout, &st.inventory, cfg, fmts[fmt]);
+	state_free(&st);
+	return 0;
+}
+
 int
 cmd_report(struct cli *cli, struct config *cfg)
 {
@@ -128,9 +156,12 @@ cmd_report(struct cli *cli, struct config *cfg)
 	bool nothing = false;
 	int status, rc;
 
+	if (cli->inventory)
+		return report_inventory(cli, cfg);
 	if ((status = report_window(cli, &since, &until)) != 0)
 		return status;
 	ra = reportagg_new(since, until);
+	reportagg_policy(ra, &cfg->models_allowed, &cfg->models_denied);
 	if (cli->nargs == 0 &&
 	    ((status = report_default_input(ra, cfg, &nothing)), nothing)) {
 		reportagg_free(ra);

@@ -48,8 +48,9 @@ take_event(struct fetch_job *job, const struct ct_event *ev,
 	}
 	if (spool_add(job->spool, rec->event_epoch, rec->event_id,
 	    rec->line.buf, rec->line.len) == -1) {
-		fail(job, CT_MALFORMED, "SpoolError", "cannot spool records");
-		job->status = EX_IOERR;
+		/* spool_add said which file and why. */
+		fail(job, CT_LOCAL, "SpoolError",
+		    "the spool file failed (see above)");
 		return -1;
 	}
 	if (rec->model_name[0] != '\0')
@@ -67,7 +68,8 @@ fetch_source(struct fetch_job *job, struct ct_client *client,
     struct record *rec)
 {
 	struct strset tokens = { 0 };
-	struct ct_query q = { source, job->start, job->end, 50, NULL };
+	struct ct_query q = { .event_source = source, .start = job->start,
+		.end = job->end, .max_results = 50 };
 	struct ct_page page = { 0 };
 	char *token = NULL;
 	int rc = 0;
@@ -75,6 +77,10 @@ fetch_source(struct fetch_job *job, struct ct_client *client,
 	for (;;) {
 		q.next_token = token;
 		if (ct_lookup(client, &q, &page, &job->err) == -1) {
+			if (job->err.kind == CT_DEADLINE)
+				snprintf(job->err.message, sizeof(job->err.message),
+				    "unfinished after %lds; its cursor stays where "
+				    "it was", job->cfg->max_run_time);
 			job->status = ct_exit_code(job->err.kind);
 			rc = -1;
 			break;
@@ -109,8 +115,9 @@ fetch_region(void *arg)
 {
 	struct fetch_job *job = arg;
 	double t0 = monotonic_now();
-	struct record_options opts = { &job->cfg->event_names,
-		job->cfg->extra_fields, job->cfg->nextra_fields };
+	struct record_options opts = { .event_names = &job->cfg->event_names,
+		.extra_fields = job->cfg->extra_fields,
+		.nextra_fields = job->cfg->nextra_fields };
 	struct record rec = { 0 };
 	struct ct_client *client;
 
@@ -122,6 +129,7 @@ fetch_region(void *arg)
 		job->status = EX_CONFIG;
 		goto out;
 	}
+	ct_client_set_deadline(client, job->deadline);
 	for (size_t i = 0; i < job->cfg->event_sources.n; i++)
 		if (fetch_source(job, client, job->cfg->event_sources.v[i],
 		    &opts, &rec) == -1)

@@ -20,14 +20,20 @@
 
 #include "state.h"
 
+/*
+ * Start from BATCH_INIT (fd -1, nothing allocated): batch_free is then
+ * safe whether or not batch_begin ran or succeeded.
+ */
 struct batch {
-	int fd;
+	int fd;		/* the temporary file; -1 when none */
 	long long length;
 	char sha256[65];
 	void *md;		/* the running digest */
 	char *buf;		/* lines not yet written to fd */
 	size_t buflen;
 };
+
+#define BATCH_INIT { .fd = -1 }
 
 int batch_begin(struct batch *);
 int batch_add(struct batch *, const char *line, size_t len);
@@ -42,11 +48,11 @@ struct output {
 
 /* "-" is stdout; a file is opened for appending, created 0600. */
 int output_open(const char *path, struct output *);
-/* The file's size now: where the next batch will start. */
-long long output_offset(const struct output *);
+/* The file's size now, where the next batch will start (0 for stdout). */
+int output_offset(const struct output *, long long *offset);
 /* Appends the whole batch; a file is fsynced before this returns. */
 int output_append(struct output *, const struct batch *);
-/* Cuts the file back to offset after a failed append. */
+/* Cuts the file back to offset (and syncs) after a failed append. */
 int output_rollback(struct output *, long long offset);
 void output_close(struct output *);
 

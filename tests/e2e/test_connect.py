@@ -111,7 +111,7 @@ def test_unreachable_endpoint_stores_nothing(conn, sim, tmp_path):
     (tmp_path / "two").mkdir()
     conn = Conn(conn.bt, sim, tmp_path / "two", extra="max_attempts: 2\n")
     r = conn.connect(env={"AWS_ENDPOINT_URL_CLOUDTRAIL":
-        "http://cloudtrail.invalid"})
+        "https://cloudtrail.invalid"})
     assert r.rc == 69, r
     assert r.err.splitlines()[0] == "Failed to connect to AWS CloudTrail"
     assert not conn.store.exists()

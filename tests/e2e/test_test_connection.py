@@ -155,9 +155,10 @@ def test_closed_port(bt, sim):
 
 
 def test_unknown_host(bt, sim):
-    cfg = bt.config("max_attempts: 2\n")
+    cfg = bt.config("max_attempts: 2
+")
     r = bt(["-c", cfg, "test-connection"], env={
-        "AWS_ENDPOINT_URL_CLOUDTRAIL": "http://cloudtrail.invalid"})
+        "AWS_ENDPOINT_URL_CLOUDTRAIL": "https://cloudtrail.invalid"})
     assert r.rc == 69, r
     assert first_line(r) == CONNECT
 

@@ -10,13 +10,14 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_CFLAGS = $(ALL_CFLAGS) -O1 -g $(FUZZ_SAN)
+FUZZ_CFLAGS = $(ALL_CFLAGS) -Werror -O1 -g $(FUZZ_SAN)
 
 # A target is built only once the module it fuzzes has landed.
 FUZZ_TARGETS := fuzz_lookup_response fuzz_record fuzz_config \
 	fuzz_credstore fuzz_shared_credentials \
 	$(if $(wildcard src/state.c),fuzz_state) \
-	$(if $(wildcard src/reportagg.c),fuzz_report_line)
+	$(if $(wildcard src/reportagg.c),fuzz_report_line) \
+	fuzz_sts_xml fuzz_credential_json
 FUZZ_BINS := $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 FUZZ_LIB_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,\
 	$(filter-out src/main.c,$(SRCS)))

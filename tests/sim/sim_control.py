@@ -6,7 +6,6 @@ handler.
 """
 
 import json
-import time
 import uuid
 
 from sim_common import REGIONS, iso, parse_iso
@@ -57,12 +56,12 @@ def c_config(sim, method, req, q):
 
 def c_clock(sim, method, req, q):
     if method == "POST":
-        with sim.lock:
-            if "now" in req:
-                sim.offset = float(req["now"]) - time.time()
-            if "advance" in req:
-                sim.offset += float(req["advance"])
-    return {"now": sim.now()}
+        for k in req:
+            if k not in ("now", "advance", "rate"):
+                raise ValueError("unknown clock key %s" % k)
+        sim.set_clock(req.get("now"), req.get("advance", 0), req.get("rate"))
+    with sim.lock:
+        return {"now": sim.now(), "rate": sim.rate}
 
 
 def c_events(sim, method, req, q):
@@ -99,7 +98,7 @@ def add_events(sim, req):
 
 GENERATE_KEYS = ("region", "start", "end", "count", "seed", "markers",
     "other_sources", "delay_max", "delay_min", "event_source", "account",
-    "accounts", "regions")
+    "accounts", "regions", "clone")
 
 
 def c_generate(sim, method, req, q):
