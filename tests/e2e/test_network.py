@@ -24,6 +24,19 @@ NAME = "cloudtrail.bt-test.invalid"
 
 
 @pytest.fixture(scope="module")
+def named_sim(tmp_path_factory):
+    """A simulator over HTTPS with a certificate for NAME (plain http is
+    for loopback addresses only); .ca_path is its CA."""
+    ca = simctl.make_test_ca(tmp_path_factory.mktemp("ca"),
+        names=("localhost", NAME))
+    s = simctl.Sim(tmp_path_factory.mktemp("named-sim"))
+    s.start(tls=(ca["cert"], ca["key"], ca["ca"]))
+    s.ca = ca["ca"]
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
 def shim(tmp_path_factory):
     so = tmp_path_factory.mktemp("shim") / "dns_shim.so"
     subprocess.run(["cc", "-shared", "-fPIC", "-o", str(so),
@@ -104,12 +117,13 @@ def test_refused_connection_for_longer_is_69_after_the_bounded_time(bt):
         lines
 
 
-def test_dns_failure_retried_until_the_name_resolves(bt, sim, shim,
+def test_dns_failure_retried_until_the_name_resolves(bt, named_sim, shim,
         tmp_path):
     flag = tmp_path / "dns-up"
     cfg = bt.config("max_attempts: 8\n")
     env = shim_env(bt, shim, flag, {"AWS_ENDPOINT_URL_CLOUDTRAIL":
-        "http://%s:%d" % (NAME, sim.port)})
+        "https://%s:%d" % (NAME, named_sim.port),
+        "AWS_CA_BUNDLE": named_sim.ca})
     p = start_poll(bt, cfg, env)
     time.sleep(1.0)
     flag.touch()
@@ -119,11 +133,12 @@ def test_dns_failure_retried_until_the_name_resolves(bt, sim, shim,
         "resolve host: %s\n" % NAME in err, err
 
 
-def test_dns_failure_for_longer_is_69_naming_the_endpoint(bt, sim, shim,
-        tmp_path):
+def test_dns_failure_for_longer_is_69_naming_the_endpoint(bt, named_sim,
+        shim, tmp_path):
     cfg = bt.config("max_attempts: 3\n")
     env = shim_env(bt, shim, tmp_path / "never", {
-        "AWS_ENDPOINT_URL_CLOUDTRAIL": "http://%s:%d" % (NAME, sim.port)})
+        "AWS_ENDPOINT_URL_CLOUDTRAIL": "https://%s:%d" % (NAME,
+            named_sim.port), "AWS_CA_BUNDLE": named_sim.ca})
     t = time.monotonic()
     rc, out, err = finish(start_poll(bt, cfg, env, verbose=False))
     assert (rc, out) == (69, "")
@@ -133,8 +148,8 @@ def test_dns_failure_for_longer_is_69_naming_the_endpoint(bt, sim, shim,
     assert len(lines) == 4 and lines[:3] == ["Failed to connect to AWS CloudTrail",
         "region us-east-1: ConnectionFailed: Could not resolve host: %s" %
         NAME,
-        "endpoint http://%s:%d (from AWS_ENDPOINT_URL_CLOUDTRAIL)" % (NAME,
-            sim.port)], err
+        "endpoint https://%s:%d (from AWS_ENDPOINT_URL_CLOUDTRAIL)" % (NAME,
+            named_sim.port)], err
 
 
 def test_unreachable_default_endpoint_hints_at_dns_not_regions(bt, shim,

@@ -155,8 +155,7 @@ def test_closed_port(bt, sim):
 
 
 def test_unknown_host(bt, sim):
-    cfg = bt.config("max_attempts: 2
-")
+    cfg = bt.config("max_attempts: 2\n")
     r = bt(["-c", cfg, "test-connection"], env={
         "AWS_ENDPOINT_URL_CLOUDTRAIL": "https://cloudtrail.invalid"})
     assert r.rc == 69, r
