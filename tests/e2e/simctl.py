@@ -9,7 +9,6 @@ STS, Organizations, IMDSv2 and container endpoint.
 
 import http.client
 import json
-import os
 import ssl
 import subprocess
 import sys
@@ -264,6 +263,18 @@ class Sim:
 
     def web_identity(self, token, **kw):
         return self.call("POST", "/_sim/web_identity", dict(kw, token=token))
+
+    def sso(self, token, **kw):
+        """Register an SSO access token: user, roles (["ACCOUNT/ROLE"]),
+        allowed, expired."""
+        return self.call("POST", "/_sim/sso", dict(kw, token=token))
+
+    def sso_get(self, role_name, account_id, token=None):
+        """GetRoleCredentials; returns (status, headers, body)."""
+        from urllib.parse import urlencode
+        h = {"x-amz-sso_bearer_token": token} if token else {}
+        return self.request("GET", "/federation/credentials?" + urlencode(
+            {"role_name": role_name, "account_id": account_id}), b"", h)
 
     def imds(self, **kw):
         """role_name, account, enabled, allowed."""
