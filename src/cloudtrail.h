@@ -38,6 +38,10 @@ struct ct_error {
 	bool clock_skew;	/* "Signature expired" / "not yet current" */
 	long skew_seconds;	/* server Date - local time, when known */
 	int attempts;
+	double seconds;		/* from the first attempt to giving up */
+	char endpoint[256];	/* the URL, for transport errors */
+	const char *endpoint_from; /* "AWS_ENDPOINT_URL_CLOUDTRAIL"...; NULL:
+				      derived from the region */
 };
 
 struct ct_query {

@@ -16,12 +16,13 @@
 
 enum http_failure {
 	HTTP_OK,
-	HTTP_CONNECT,	/* DNS, TCP refused, proxy: not retried past attempts */
+	HTTP_CONNECT,	/* bad URL or protocol: never retried */
 	HTTP_TLS,	/* handshake or certificate: never retried */
 	HTTP_TIMEOUT,	/* retryable */
 	HTTP_DROPPED,	/* connection closed early, short body: retryable */
 	HTTP_TOO_LARGE,	/* body over HTTP_MAX_BODY: a malformed response */
 	HTTP_OTHER,
+	HTTP_UNREACHABLE, /* DNS failure, connection refused: retryable */
 };
 
 struct http_client;
