@@ -50,6 +50,8 @@ struct config {
 	char *key_file;
 	char *profile;
 	char *endpoint_url;	/* NULL: https://cloudtrail.REGION.amazonaws.com */
+	/* Where endpoint_url came from, for messages: "--endpoint-url"... */
+	const char *endpoint_from;
 	char *ca_bundle;	/* NULL: the system's */
 	double max_requests_per_second;
 	int max_attempts;
