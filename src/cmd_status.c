@@ -23,9 +23,9 @@
 #include "log.h"
 #include "state.h"
 #include "util.h"
+#include "window.h"
 
 /* As poll: LookupEvents answers for the last 90 days, less a minute. */
-#define STATUS_MAX_AGE	(90L * 86400 - 60)
 
 #define STATUS_ENDPOINT	"https://cloudtrail.REGION.amazonaws.com"
 
@@ -71,15 +71,13 @@ status_region(const struct status *s, const char *region)
 	return NULL;
 }
 
-/* The next poll's window, exactly as poll computes it. */
+/* The next poll's window, through poll's own functions. */
 static void
 status_window(const struct status *s, const struct region_state *rs,
     time_t *start, time_t *end)
 {
-	*start = rs != NULL && rs->has_cursor ? rs->cursor - s->cfg->overlap :
-	    s->now - s->cfg->first_poll_lookback;
-	if (*start < s->now - STATUS_MAX_AGE)
-		*start = s->now - STATUS_MAX_AGE;
+	*start = window_clamp(window_start(rs, s->cfg->overlap,
+	    s->cfg->first_poll_lookback, s->now), s->now);
 	*end = s->now;
 }
 

@@ -228,9 +228,9 @@ config_load_as(struct config *cfg, const struct config_overrides *o,
 		o = &none;
 	defpath = config_defaults(cfg, as_root);
 	if (o->config_path != NULL)
-		nerr += config_read_file(cfg, o->config_path, true);
+		nerr += config_read_file(cfg, o->config_path, true) != 0;
 	else if (defpath != NULL)
-		nerr += config_read_file(cfg, defpath, false);
+		nerr += config_read_file(cfg, defpath, false) != 0;
 	free(defpath);
 	nerr += config_overlay(cfg, o);
 	config_credentials_default(cfg);

@@ -2,6 +2,10 @@
  * One HTTPS request over libcurl: TLS always verified (1.2 or later), an
  * optional extra CA bundle, proxies from the environment, a timeout, and a
  * cap on the response body. No retries here: cloudtrail.c decides.
+ *
+ * Functions return an enum http_failure (HTTP_OK or what failed, with
+ * curl's words in the response), 0 or -1, or a pointer or NULL; they
+ * report nothing themselves.
  */
 #ifndef HTTP_H
 #define HTTP_H
