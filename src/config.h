@@ -93,6 +93,16 @@ void config_regions_partition(struct config *cfg, const char *partition);
 /* True for region codes like us-east-1, eu-central-2, us-gov-west-1. */
 bool config_region_valid(const char *region);
 
+/*
+ * The service's configuration (service_path, for root) when it exists and
+ * this user, not root and without -c, does not read it: status warns that
+ * it is not the one in use. NULL otherwise. config_service_file_unused
+ * passes /etc/bedrock-trail/config.yaml and geteuid().
+ */
+const char *config_service_file_unused_at(const char *service_path,
+    const struct config_overrides *o, bool as_root);
+const char *config_service_file_unused(const struct config_overrides *o);
+
 /* "FILE" or "built-in defaults", for status. */
 const char *config_describe(const struct config *cfg);
 
