@@ -138,17 +138,21 @@ request_body(const struct ct_query *q, size_t *len)
 	return sb.buf;
 }
 
-/* Signs and sends one request; the headers live only for this call. */
+/*
+ * Signs and sends one request with the credentials current now (fetched
+ * again first if they are about to expire); the headers and that copy of
+ * the keys live only for this call.
+ */
 static enum http_failure
-send_signed(struct ct_client *c, const char *body, size_t len,
-    struct http_response *resp)
+send_signed(struct ct_client *c, const struct credentials *k,
+    const char *body, size_t len, struct http_response *resp)
 {
 	char amzdate[17];
 	struct sigv4_header h[5];
 	size_t nh = 0;
 	struct sigv4_request req = { "POST", c->path, "", h, 0, body, len };
-	struct sigv4_signer s = { c->creds->access_key_id,
-		c->creds->secret_access_key, c->region, "cloudtrail", time(NULL) };
+	struct sigv4_signer s = { k->access_key_id, k->secret_access_key,
+		c->region, "cloudtrail", time(NULL) };
 	char *auth, *lines[6];
 	enum http_failure f;
 	size_t i;
@@ -158,9 +162,9 @@ send_signed(struct ct_client *c, const char *body, size_t len,
 	h[nh++] = (struct sigv4_header){ "Host", c->host };
 	h[nh++] = (struct sigv4_header){ "X-Amz-Date", amzdate };
 	h[nh++] = (struct sigv4_header){ "X-Amz-Target", TARGET };
-	if (c->creds->session_token != NULL)
+	if (k->session_token != NULL)
 		h[nh++] = (struct sigv4_header){ "X-Amz-Security-Token",
-			c->creds->session_token };
+			k->session_token };
 	req.nheaders = nh;
 	auth = sigv4_authorization(&s, &req);
 	for (i = 0; i < nh; i++)
@@ -175,6 +179,18 @@ send_signed(struct ct_client *c, const char *body, size_t len,
 	}
 	free(auth);
 	return f;
+}
+
+/* A refresh that failed has been reported; the request is not sent. */
+static void
+refresh_error(int rc, struct ct_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->kind = rc == EX_UNAVAILABLE ? CT_CONNECT : rc == EX_DATAERR ?
+	    CT_MALFORMED : CT_AUTH;
+	snprintf(err->code, sizeof(err->code), "CredentialRefreshFailed");
+	snprintf(err->message, sizeof(err->message), "the credentials expire "
+	    "and could not be fetched again (see above)");
 }
 
 static void
@@ -238,11 +254,19 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 
 	memset(page, 0, sizeof(*page));
 	for (attempt = 1; attempt <= c->max_attempts; attempt++) {
+		struct credentials k;
+		int krc;
+
 		if (attempt > 1)
 			backoff(attempt - 1);
 		wait_for_slot(c);
+		if ((krc = credentials_current(c->creds, &k)) != 0) {
+			refresh_error(krc, err);
+			break;
+		}
 		c->requests++;
-		f = send_signed(c, body, len, &resp);
+		f = send_signed(c, &k, body, len, &resp);
+		credentials_clear(&k);
 		if (f != HTTP_OK)
 			transport_error(f, &resp, err);
 		else if (resp.status == 200) {

@@ -45,6 +45,9 @@ struct config {
 	char *credentials_file;
 	char *key_file;
 	char *profile;
+	char *role_arn;		/* a role to assume with what the chain found */
+	char *external_id;
+	char *role_session_name;	/* NULL: bedrock-trail */
 	char *endpoint_url;	/* NULL: https://cloudtrail.REGION.amazonaws.com */
 	char *ca_bundle;	/* NULL: the system's */
 	double max_requests_per_second;
@@ -72,6 +75,9 @@ int config_default_regions(struct config *cfg, const struct strlist *stored);
 
 /* True for region codes like us-east-1, eu-central-2, us-gov-west-1. */
 bool config_region_valid(const char *region);
+
+/* True for arn:aws:iam::111122223333:role/NAME (any partition). */
+bool config_role_arn_valid(const char *arn);
 
 /* "FILE" or "built-in defaults", for status. */
 const char *config_describe(const struct config *cfg);
