@@ -13,9 +13,12 @@
 
 #include "cmd.h"
 #include "credentials.h"
+#include "discoveries.h"
 #include "fetch.h"
 #include "log.h"
 #include "output.h"
+#include "policy.h"
+#include "regions.h"
 #include "state.h"
 #include "util.h"
 
@@ -26,6 +29,8 @@ struct poll {
 	bool use_state;		/* false for a --since/--until window */
 	int lock_fd;
 	struct output out;
+	bool discover;		/* discoveries_output is open as dout */
+	struct output dout;
 	struct fetch_job *jobs;
 	size_t njobs;
 	time_t now;
@@ -75,9 +80,13 @@ recover(struct poll *p)
 		return 0;
 	if ((rc = output_recover(pa, &applied)) != 0)
 		return rc;
+	if ((rc = disc_output_recover(&pa->disc, applied)) != 0)
+		return rc;
 	if (applied)
 		state_region_move(state_region(&p->state, pa->after.region),
 		    &pa->after);
+	if (applied && pa->has_inventory)
+		inventory_move(&p->state.inventory, &pa->inventory);
 	log_verbose("recovered an interrupted append to %s (%s)", pa->output,
 	    applied ? "complete" : "discarded");
 	pa->active = false;
@@ -103,7 +112,9 @@ setup_jobs(struct poll *p)
 			rs = state_region(&p->state, job->region);
 			job->emitted = &rs->seen;
 		}
+		log_set_context(NULL, job->region);
 		region_window(p, rs, job);
+		log_set_context(NULL, NULL);
 	}
 }
 
@@ -163,6 +174,7 @@ struct drain_ctx {
 	struct batch *batch;
 	struct strset *keep;
 	time_t keep_from;
+	struct discoveries *disc;	/* NULL without a state */
 };
 
 static int
@@ -172,6 +184,9 @@ on_record(time_t t, const char *id, const char *line, size_t len, void *arg)
 
 	if (t >= c->keep_from)
 		strset_add(c->keep, id, t);
+	/* Our own record lines: one that did not parse counts for nothing. */
+	if (c->disc != NULL)
+		(void)discoveries_add(c->disc, line, len);
 	return batch_add(c->batch, line, len) == 0 ? 0 : -1;
 }
 
@@ -186,15 +201,19 @@ keep_recent(const char *id, time_t t, void *arg)
 
 /*
  * The region state after this batch: cursor at the window's end, and the
- * ids the next poll's overlap will see again.
+ * ids the next poll's overlap will see again; with a state, also the
+ * inventory after it and its discoveries.
  */
 static int
 render(struct poll *p, struct fetch_job *job, struct batch *b,
-    struct region_state *after)
+    struct region_state *after, struct discoveries *d)
 {
-	struct drain_ctx c = { b, &after->seen, job->end - p->cfg->overlap };
+	struct drain_ctx c = { b, &after->seen, job->end - p->cfg->overlap,
+		p->use_state ? d : NULL };
 	int rc;
 
+	if (p->use_state)
+		discoveries_begin(d, p->cfg, &p->state.inventory, job->region);
 	after->region = xstrdup(job->region);
 	after->has_cursor = true;
 	after->cursor = job->end;
@@ -213,32 +232,66 @@ pending_clear(struct pending_append *pa)
 	free(pa->output);
 	pa->output = NULL;
 	state_region_free(&pa->after);
+	inventory_free(&pa->inventory);
+	pa->has_inventory = false;
+	disc_pending_clear(&pa->disc);
 	pa->active = false;
+}
+
+/*
+ * The batch's discoveries ride its pending append: to a file they are
+ * written after the records and completed from the state after a kill;
+ * to standard output (records in a file) they go first, so that a kill
+ * can repeat them but never lose them.
+ */
+static int
+pending_discoveries(struct poll *p, struct discoveries *d)
+{
+	struct pending_append *pa = &p->state.pending;
+
+	pa->has_inventory = true;
+	inventory_move(&pa->inventory, &d->after);
+	if (!p->discover || d->nlines == 0)
+		return 0;
+	if (p->dout.path == NULL)
+		return disc_output_write(&p->dout, d->lines.buf, d->lines.len);
+	pa->disc = (struct disc_pending){ true, xstrdup(p->dout.path),
+		p->dout.dev, p->dout.ino, output_offset(&p->dout),
+		xstrdup(d->lines.buf) };
+	return 0;
 }
 
 /* To a file: announce the append in the state, append, then commit. */
 static int
 append_file(struct poll *p, struct batch *b, struct region_state *after,
-    struct region_state *rs)
+    struct region_state *rs, struct discoveries *d)
 {
 	struct pending_append *pa = &p->state.pending;
 	int rc;
 
 	pending_clear(pa);
-	*pa = (struct pending_append){ true, xstrdup(p->out.path), p->out.dev,
-		p->out.ino, output_offset(&p->out), b->length, "", { 0 } };
+	*pa = (struct pending_append){ .active = true,
+		.output = xstrdup(p->out.path), .dev = p->out.dev,
+		.ino = p->out.ino, .offset = output_offset(&p->out),
+		.length = b->length };
 	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
 	state_region_move(&pa->after, after);
 	pa->after.region = xstrdup(rs->region);
-	if ((rc = state_save(p->cfg->state_file, &p->state)) != 0)
+	if ((rc = pending_discoveries(p, d)) != 0 ||
+	    (rc = state_save(p->cfg->state_file, &p->state)) != 0)
 		goto out;
-	if ((rc = output_append(&p->out, b)) != 0) {
+	if ((rc = output_append(&p->out, b)) != 0 || (pa->disc.active &&
+	    (rc = disc_output_write(&p->dout, pa->disc.lines,
+	    strlen(pa->disc.lines))) != 0)) {
 		output_rollback(&p->out, pa->offset);
+		if (pa->disc.active)
+			output_rollback(&p->dout, pa->disc.offset);
 		pending_clear(pa);
 		state_save(p->cfg->state_file, &p->state);
 		goto out;
 	}
 	state_region_move(rs, &pa->after);
+	inventory_move(&p->state.inventory, &pa->inventory);
 	pending_clear(pa);
 	rc = state_save(p->cfg->state_file, &p->state);
 out:
@@ -247,14 +300,14 @@ out:
 }
 
 static int
-write_region(struct poll *p, struct fetch_job *job)
+write_region(struct poll *p, struct fetch_job *job, struct discoveries *d)
 {
 	struct batch b;
 	struct region_state after = { 0 };
 	struct region_state *rs;
 	int rc;
 
-	if ((rc = render(p, job, &b, &after)) != 0)
+	if ((rc = render(p, job, &b, &after, d)) != 0)
 		goto out;
 	if (!p->use_state) {
 		rc = b.length > 0 ? output_append(&p->out, &b) : 0;
@@ -262,13 +315,17 @@ write_region(struct poll *p, struct fetch_job *job)
 	}
 	rs = state_region(&p->state, job->region);
 	if (b.length > 0 && p->out.path != NULL) {
-		rc = append_file(p, &b, &after, rs);
+		rc = append_file(p, &b, &after, rs, d);
 		goto out;
 	}
 	/* Stdout: written before the state moves, so nothing is ever lost. */
-	if (b.length > 0 && (rc = output_append(&p->out, &b)) != 0)
+	if ((b.length > 0 && (rc = output_append(&p->out, &b)) != 0) ||
+	    (p->discover && d->nlines > 0 &&
+	    (rc = disc_output_write(&p->dout, d->lines.buf,
+	    d->lines.len)) != 0))
 		goto out;
 	state_region_move(rs, &after);
+	inventory_move(&p->state.inventory, &d->after);
 	rc = state_save(p->cfg->state_file, &p->state);
 out:
 	batch_free(&b);
@@ -276,17 +333,41 @@ out:
 	return rc;
 }
 
+/*
+ * The figures agree with -v's page lines: every event on a page is
+ * counted as fetched, then as written, already written or filtered out.
+ */
 static void
-summarise(const struct fetch_job *job)
+summarise(const struct poll *p, const struct fetch_job *job,
+    const struct discoveries *d)
 {
-	char a[32], b[32];
+	struct log_figures f = { atomic_load(&job->pages), job->fetched,
+		spool_count(job->spool), job->skipped, 0, job->models.count,
+		job->principals.count, job->seconds };
+	char a[32], b[32], filtered[64] = "", more[96] = "";
 
-	log_info("%s: %s to %s, %lu pages, %zu events, %zu models, "
-	    "%zu principals, %.1f s", job->region,
+	f.filtered = f.fetched - f.written - f.already;
+	if (f.filtered > 0)
+		snprintf(filtered, sizeof(filtered), ", %lu filtered out",
+		    f.filtered);
+	if (p->discover)
+		snprintf(more, sizeof(more), ", %zu %s", d->nlines,
+		    log_plural(d->nlines, "discovery", "discoveries"));
+	if (policy_configured(&p->cfg->models_allowed,
+	    &p->cfg->models_denied))
+		snprintf(more + strlen(more), sizeof(more) - strlen(more),
+		    ", %lu %s outside the model policy", d->outside,
+		    log_plural(d->outside, "call", "calls"));
+	log_summary(&f, "%s: %s to %s, %lu %s, %lu %s fetched, %lu written, "
+	    "%lu already written%s, %zu %s, %zu %s%s, %.1f s", job->region,
 	    time_format_iso8601(job->start, a, sizeof(a)),
 	    time_format_iso8601(job->end, b, sizeof(b)),
-	    atomic_load(&job->pages), spool_count(job->spool),
-	    job->models.count, job->principals.count, job->seconds);
+	    f.pages, log_plural(f.pages, "page", "pages"),
+	    f.fetched, log_plural(f.fetched, "event", "events"),
+	    f.written, f.already, filtered,
+	    f.models, log_plural(f.models, "model", "models"),
+	    f.principals, log_plural(f.principals, "principal", "principals"),
+	    more, f.seconds);
 }
 
 static int
@@ -315,6 +396,35 @@ parse_window(struct poll *p, const struct cli *cli)
 	return 0;
 }
 
+/*
+ * discoveries_output, with a state only: "-" is standard output, which
+ * cannot then also carry the records; a file must not be the records'.
+ */
+static int
+open_discoveries(struct poll *p)
+{
+	const char *path = p->cfg->discoveries_output;
+	int rc;
+
+	if (!p->use_state || path == NULL)
+		return 0;
+	if (strcmp(path, "-") == 0 && p->out.path == NULL) {
+		log_error("discoveries_output '-' needs the records in a file: "
+		    "set output or -o");
+		return EX_CONFIG;
+	}
+	if ((rc = output_open(path, &p->dout)) != 0)
+		return rc;
+	p->discover = true;
+	if (p->dout.path != NULL && p->out.path != NULL &&
+	    p->dout.dev == p->out.dev && p->dout.ino == p->out.ino) {
+		log_error("%s: discoveries_output is the records' output "
+		    "file: give it a file of its own", path);
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
 /* Takes the lock, loads the state and settles an interrupted append. */
 static int
 open_state(struct poll *p)
@@ -336,6 +446,21 @@ open_state(struct poll *p)
 	return state_save(p->cfg->state_file, &p->state);
 }
 
+/*
+ * With `regions: all`, an opt-in region the account has not enabled is
+ * not a failure: there is nothing to poll there.
+ */
+static bool
+skip_disabled(const struct config *cfg, const char *region,
+    const struct ct_error *err)
+{
+	if (!cfg->regions_all || !regions_not_enabled(region, err->code))
+		return false;
+	log_info("%s: skipped: an opt-in region this account has not "
+	    "enabled (%s)", region, err->code);
+	return true;
+}
+
 /* Writes each region that fetched everything; the first failure decides. */
 static int
 write_all_regions(struct poll *p)
@@ -344,12 +469,18 @@ write_all_regions(struct poll *p)
 
 	for (size_t i = 0; i < p->njobs; i++) {
 		struct fetch_job *job = &p->jobs[i];
+		struct discoveries d = { 0 };
 
+		log_set_context(NULL, job->region);
 		rc = job->status;
+		if (rc != 0 && skip_disabled(p->cfg, job->region, &job->err))
+			continue;
 		if (rc != 0)
 			ct_report_error(job->region, &job->err, false);
-		else if ((rc = write_region(p, job)) == 0)
-			summarise(job);
+		else if ((rc = write_region(p, job, &d)) == 0)
+			summarise(p, job, &d);
+		discoveries_free(&d);
+		log_set_context(NULL, NULL);
 		if (rc != 0 && status == 0)
 			status = rc;
 	}
@@ -366,7 +497,8 @@ cmd_poll(struct cli *cli, struct config *cfg)
 	    (rc = open_state(&p)) != 0 ||
 	    (rc = credentials_resolve(cfg, &p.creds)) != 0 ||
 	    (rc = config_default_regions(cfg, &p.creds.regions)) != 0 ||
-	    (rc = output_open(cfg->output, &p.out)) != 0)
+	    (rc = output_open(cfg->output, &p.out)) != 0 ||
+	    (rc = open_discoveries(&p)) != 0)
 		goto out;
 	setup_jobs(&p);
 	if ((rc = fetch_all(&p)) == 0)
@@ -376,6 +508,8 @@ out:
 		fetch_job_free(&p.jobs[i]);
 	free(p.jobs);
 	output_close(&p.out);
+	if (p.discover)
+		output_close(&p.dout);
 	credentials_clear(&p.creds);
 	state_free(&p.state);
 	if (p.lock_fd != -1)

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "credentials.h"
 #include "log.h"
+#include "regions.h"
 
 static int
 check_region(const struct config *cfg, const struct credentials *creds,
@@ -28,8 +29,13 @@ check_region(const struct config *cfg, const struct credentials *creds,
 		return EX_CONFIG;
 	log_verbose("%s: LookupEvents at %s", region, ct_client_endpoint(client));
 	if (ct_lookup(client, &q, &page, &err) == -1) {
-		ct_report_error(region, &err, true);
-		status = ct_exit_code(err.kind);
+		if (cfg->regions_all && regions_not_enabled(region, err.code))
+			printf("%s: skipped: an opt-in region this account has "
+			    "not enabled (%s)\n", region, err.code);
+		else {
+			ct_report_error(region, &err, true);
+			status = ct_exit_code(err.kind);
+		}
 	} else {
 		credentials_mask_key_id(creds->access_key_id, masked,
 		    sizeof(masked));
@@ -48,7 +54,9 @@ connection_check(const struct config *cfg, const struct credentials *creds)
 	int status = 0, rc;
 
 	for (size_t i = 0; i < cfg->regions.n; i++) {
+		log_set_context(NULL, cfg->regions.v[i]);
 		rc = check_region(cfg, creds, cfg->regions.v[i]);
+		log_set_context(NULL, NULL);
 		if (rc != 0 && status == 0)
 			status = rc;
 	}

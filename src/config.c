@@ -13,6 +13,7 @@
 
 #include "config_file.h"
 #include "log.h"
+#include "regions.h"
 
 #define ROOT_CONFIG	"/etc/bedrock-trail/config.yaml"
 #define ROOT_STATE	"/var/lib/bedrock-trail/state.json"
@@ -105,6 +106,12 @@ config_set_regions(struct config *cfg, const struct strlist *list,
 	int nerr = 0;
 
 	strlist_free(&cfg->regions);
+	cfg->regions_from = from;
+	if (list->n == 1 && strcmp(list->v[0], "all") == 0) {
+		config_regions_all(cfg, "aws");
+		return 0;
+	}
+	cfg->regions_all = false;
 	for (size_t i = 0; i < list->n; i++) {
 		if (!config_region_valid(list->v[i])) {
 			log_error("%s: invalid region '%s': " REGION_HINT, from,
@@ -113,7 +120,6 @@ config_set_regions(struct config *cfg, const struct strlist *list,
 		}
 		strlist_add(&cfg->regions, list->v[i]);
 	}
-	cfg->regions_from = from;
 	return nerr;
 }
 
@@ -190,6 +196,19 @@ config_credentials_default(struct config *cfg)
 		    (int)(slash - cfg->state_file), cfg->state_file);
 }
 
+static int
+config_check_log_format(const struct config *cfg)
+{
+	enum log_format f;
+	char buf[64];
+
+	if (cfg->log_format == NULL || log_format_parse(cfg->log_format, &f) == 0)
+		return 0;
+	log_error("%s: invalid log_format '%s': use text or json",
+	    config_describe(cfg), log_clean(buf, sizeof(buf), cfg->log_format));
+	return 1;
+}
+
 int
 config_load_as(struct config *cfg, const struct config_overrides *o,
     bool as_root)
@@ -208,6 +227,7 @@ config_load_as(struct config *cfg, const struct config_overrides *o,
 	free(defpath);
 	nerr += config_overlay(cfg, o);
 	config_credentials_default(cfg);
+	nerr += config_check_log_format(cfg);
 	if (cfg->state_file == NULL || cfg->key_file == NULL) {
 		log_error("cannot find the home directory: set HOME");
 		nerr++;
@@ -225,9 +245,34 @@ config_load(struct config *cfg, const struct config_overrides *o)
 	return config_load_as(cfg, o, geteuid() == 0);
 }
 
+void
+config_regions_all(struct config *cfg, const char *partition)
+{
+	strlist_free(&cfg->regions);
+	(void)regions_all(partition, &cfg->regions);
+	cfg->regions_all = true;
+}
+
+void
+config_regions_partition(struct config *cfg, const char *partition)
+{
+	struct strlist list = { 0 };
+
+	if (!cfg->regions_all || partition == NULL ||
+	    regions_all(partition, &list) == -1) {
+		strlist_free(&list);
+		return;
+	}
+	strlist_free(&cfg->regions);
+	cfg->regions = list;
+}
+
 int
 config_default_regions(struct config *cfg, const struct strlist *stored)
 {
+	/* The stored connection's region tells the partition of its keys. */
+	if (cfg->regions_all && stored != NULL && stored->n > 0)
+		config_regions_partition(cfg, regions_partition(stored->v[0]));
 	if (cfg->regions.n == 0 && stored != NULL && stored->n > 0 &&
 	    config_set_regions(cfg, stored, "stored connection") > 0)
 		return EX_CONFIG;
@@ -257,6 +302,9 @@ config_free(struct config *cfg)
 	strlist_free(&cfg->event_sources);
 	strlist_free(&cfg->event_names);
 	free(cfg->output);
+	free(cfg->discoveries_output);
+	strlist_free(&cfg->models_allowed);
+	strlist_free(&cfg->models_denied);
 	free(cfg->state_file);
 	free(cfg->credentials_file);
 	free(cfg->key_file);
@@ -266,5 +314,6 @@ config_free(struct config *cfg)
 	free(cfg->role_session_name);
 	free(cfg->endpoint_url);
 	free(cfg->ca_bundle);
+	free(cfg->log_format);
 	memset(cfg, 0, sizeof(*cfg));
 }

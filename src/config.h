@@ -32,6 +32,7 @@ struct config_overrides {
 struct config {
 	char *path;		/* the file read, or NULL: built-in defaults */
 	struct strlist regions;	/* may be empty until the store is consulted */
+	bool regions_all;	/* "all": every region of the partition */
 	/* Where regions came from, for status: "-r", "AWS_REGION", ... or NULL. */
 	const char *regions_from;
 	struct strlist event_sources;
@@ -41,6 +42,9 @@ struct config {
 	long first_poll_lookback;	/* seconds */
 	long overlap;			/* seconds */
 	char *output;
+	char *discoveries_output;	/* NULL: none */
+	struct strlist models_allowed;	/* globs on modelName */
+	struct strlist models_denied;
 	char *state_file;
 	char *credentials_file;
 	char *key_file;
@@ -53,6 +57,7 @@ struct config {
 	double max_requests_per_second;
 	int max_attempts;
 	long timeout;		/* seconds */
+	char *log_format;	/* "text" or "json"; NULL: text */
 };
 
 /*
@@ -72,6 +77,18 @@ int config_load_as(struct config *cfg, const struct config_overrides *o,
  * all is a configuration error.
  */
 int config_default_regions(struct config *cfg, const struct strlist *stored);
+
+/*
+ * Sets the regions to every region of partition ("aws", "aws-cn",
+ * "aws-us-gov") and marks them as `all`.
+ */
+void config_regions_all(struct config *cfg, const char *partition);
+
+/*
+ * With `regions: all`, the regions of the credentials' partition instead
+ * of the commercial ones (partition from an identity ARN or a region).
+ */
+void config_regions_partition(struct config *cfg, const char *partition);
 
 /* True for region codes like us-east-1, eu-central-2, us-gov-west-1. */
 bool config_region_valid(const char *region);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "config_file.h"
 #include "log.h"
+#include "regions.h"
 
 enum key_kind {
 	KEY_REGIONS,
@@ -52,6 +53,9 @@ static const struct config_key config_keys[] = {
 	    "between 1s and 90d"),
 	D("overlap", overlap, 0, 90 * 86400, "15m", "between 0s and 90d"),
 	K("output", KEY_STRING, output),
+	K("discoveries_output", KEY_STRING, discoveries_output),
+	K("models_allowed", KEY_LIST, models_allowed),
+	K("models_denied", KEY_LIST, models_denied),
 	K("state_file", KEY_STRING, state_file),
 	K("credentials_file", KEY_STRING, credentials_file),
 	K("key_file", KEY_STRING, key_file),
@@ -65,6 +69,7 @@ static const struct config_key config_keys[] = {
 	K("max_attempts", KEY_ATTEMPTS, max_attempts),
 	D("timeout", timeout, 1, 3600, "60s", "between 1s and 1h"),
 	K("extra_fields", KEY_EXTRA, extra_fields),
+	K("log_format", KEY_STRING, log_format),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 #undef K
@@ -216,8 +221,14 @@ config_list(struct config_parse *p, const struct config_key *k,
 	const char *s;
 	int nerr = p->nerr;
 
+	if (k->kind == KEY_REGIONS && n->type == YAML_SCALAR_NODE &&
+	    strcmp((const char *)n->data.scalar.value, "all") == 0) {
+		config_regions_all(p->cfg, "aws");
+		return;
+	}
 	if (n->type != YAML_SEQUENCE_NODE) {
-		config_error_at(p, n->start_mark,
+		config_error_at(p, n->start_mark, k->kind == KEY_REGIONS ?
+		    "'%s' must be a list of region codes or 'all'" :
 		    "'%s' must be a list of strings", k->name);
 		return;
 	}
@@ -242,6 +253,8 @@ config_list(struct config_parse *p, const struct config_key *k,
 	}
 	strlist_free((struct strlist *)((char *)p->cfg + k->off));
 	*(struct strlist *)((char *)p->cfg + k->off) = items;
+	if (k->kind == KEY_REGIONS)
+		p->cfg->regions_all = false;
 }
 
 static void

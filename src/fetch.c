@@ -80,6 +80,7 @@ fetch_source(struct fetch_job *job, struct ct_client *client,
 			break;
 		}
 		atomic_fetch_add(&job->pages, 1);
+		job->fetched += page.nevents;
 		log_verbose("%s: %s page %lu: %zu events%s", job->region, source,
 		    atomic_load(&job->pages), page.nevents,
 		    page.next_token ? ", more to come" : "");
@@ -113,6 +114,7 @@ fetch_region(void *arg)
 	struct record rec = { 0 };
 	struct ct_client *client;
 
+	log_set_context(NULL, job->region);
 	job->spool = spool_new();
 	client = ct_client_new(job->cfg, job->creds, job->region);
 	if (client == NULL) {
@@ -130,6 +132,7 @@ out:
 	ct_client_free(client);
 	job->seconds = monotonic_now() - t0;
 	atomic_store(&job->done, 1);
+	log_set_context(NULL, NULL);
 	return NULL;
 }
 

@@ -26,6 +26,7 @@ struct fetch_job {
 	/* Results. */
 	struct spool *spool;
 	struct strset models, principals;
+	unsigned long fetched;		/* events on the pages, all kinds */
 	unsigned long skipped;		/* already emitted */
 	unsigned long requests;
 	struct ct_error err;

@@ -24,6 +24,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "suggest.h"
 #include "util.h"
 
 /* Options a command accepts besides the global ones. */
@@ -95,6 +96,7 @@ static const char global_help[] =
     "      --ca-bundle FILE   trust these CA certificates too\n"
     "  -q, --quiet            errors only\n"
     "  -v, --verbose          more detail (never secrets)\n"
+    "      --log-format FMT   text (the default) or json: one object per line\n"
     "  -h, --help             this help\n"
     "      --version          the version\n";
 
@@ -126,12 +128,33 @@ find_command(const char *name)
 	return NULL;
 }
 
+/* A usage error, with the nearest valid word when arg looks like a typo. */
+static int
+usage_error_near(const char *what, const char *arg, const char *near)
+{
+	log_error("usage error: %s%s%s", what, arg ? " " : "", arg ? arg : "");
+	if (near != NULL)
+		log_error("did you mean '%s'?", near);
+	log_error("Try 'bedrock-trail --help'.");
+	return EX_USAGE;
+}
+
 static int
 usage_error(const char *what, const char *arg)
 {
-	log_error("usage error: %s%s%s", what, arg ? " " : "", arg ? arg : "");
-	log_error("Try 'bedrock-trail --help'.");
-	return EX_USAGE;
+	return usage_error_near(what, arg, NULL);
+}
+
+static int
+unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS + 1];
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	names[NCOMMANDS] = "help";
+	return usage_error_near("unknown command", name,
+	    suggest_nearest(name, names, NCOMMANDS + 1));
 }
 
 static void
@@ -161,7 +184,7 @@ parse_format(const char *s, enum report_format *out)
 }
 
 enum { LO_ENDPOINT = 256, LO_CA, LO_VERSION, LO_STATE, LO_SINCE, LO_UNTIL,
-	LO_KEY_ID, LO_TOKEN_STDIN, LO_FORGET_KEY, LO_FORMAT };
+	LO_KEY_ID, LO_TOKEN_STDIN, LO_FORGET_KEY, LO_FORMAT, LO_LOG_FORMAT };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -180,13 +203,16 @@ static const struct option long_options[] = {
 	{ "session-token-stdin", no_argument, NULL, LO_TOKEN_STDIN },
 	{ "forget-key", no_argument, NULL, LO_FORGET_KEY },
 	{ "format", required_argument, NULL, LO_FORMAT },
+	{ "log-format", required_argument, NULL, LO_LOG_FORMAT },
 	{ NULL, 0, NULL, 0 },
 };
+#define NLONG (sizeof(long_options) / sizeof(long_options[0]) - 1)
 
 struct parsed {
 	struct cli cli;
 	int used;		/* OPT_* bits seen */
 	bool help, version, quiet, verbose;
+	bool log_format_set;	/* --log-format: the config cannot change it */
 };
 
 /* One option; returns 0 or EX_USAGE. */
@@ -250,9 +276,63 @@ parse_option(int ch, struct parsed *p)
 			return usage_error("unknown --format", optarg);
 		p->used |= OPT_FORMAT;
 		return 0;
+	case LO_LOG_FORMAT:
+		/* Already applied by early_log_format, before any message. */
+		p->log_format_set = true;
+		return 0;
 	default:
 		return usage_error("unknown or incomplete option", NULL);
 	}
+}
+
+/* "--outptu=x" or "-x": the nearest long option, for a typo. */
+static int
+unknown_option(const char *bad)
+{
+	const char *names[NLONG], *near = NULL;
+	char *copy = xstrdup(bad), *eq = strchr(copy, '=');
+	int rc;
+
+	if (eq != NULL)
+		*eq = '\0';
+	for (size_t i = 0; i < NLONG; i++)
+		names[i] = long_options[i].name;
+	if (strncmp(copy, "--", 2) == 0 && copy[2] != '\0')
+		near = suggest_nearest(copy + 2, names, NLONG);
+	if (near != NULL) {
+		char *opt = xasprintf("--%s", near);
+
+		rc = usage_error_near("unknown option", bad, opt);
+		free(opt);
+	} else
+		rc = usage_error("unknown option", bad);
+	free(copy);
+	return rc;
+}
+
+/*
+ * --log-format takes effect before the command line is parsed, so that a
+ * usage error is already in the format asked for. A bad value is itself
+ * a usage error, in text.
+ */
+static int
+early_log_format(int argc, char **argv)
+{
+	enum log_format f;
+	const char *v = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
+			v = argv[++i];
+		else if (strncmp(argv[i], "--log-format=", 13) == 0)
+			v = argv[i] + 13;
+	}
+	if (v == NULL)
+		return 0;
+	if (log_format_parse(v, &f) == -1)
+		return usage_error("--log-format must be text or json, not", v);
+	log_set_format(f);
+	return 0;
 }
 
 static int
@@ -263,11 +343,11 @@ parse_args(int argc, char **argv, struct parsed *p)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:r:qvho:", long_options,
 	    NULL)) != -1) {
-		if (ch == '?' || ch == ':') {
-			const char *bad = argv[optind - 1];
-			return usage_error(ch == ':' ? "option needs a value:" :
-			    "unknown option", bad);
-		}
+		if (ch == ':')
+			return usage_error("option needs a value:",
+			    argv[optind - 1]);
+		if (ch == '?')
+			return unknown_option(argv[optind - 1]);
 		if ((rc = parse_option(ch, p)) != 0)
 			return rc;
 	}
@@ -328,6 +408,9 @@ run(const struct command *cmd, struct parsed *p)
 		return EX_USAGE;
 	}
 	status = config_load(&cfg, &p->cli.over);
+	if (status == 0 && !p->log_format_set && cfg.log_format != NULL)
+		log_set_format(strcmp(cfg.log_format, "json") == 0 ?
+		    LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
 	if (status == 0)
 		status = cmd->run(&p->cli, &cfg);
 	config_free(&cfg);
@@ -344,7 +427,7 @@ help_command(struct parsed *p)
 		return 0;
 	}
 	if ((cmd = find_command(p->cli.args[1])) == NULL)
-		return usage_error("unknown command", p->cli.args[1]);
+		return unknown_command(p->cli.args[1]);
 	usage_command(stdout, cmd);
 	return 0;
 }
@@ -363,13 +446,17 @@ dispatch(struct parsed *p)
 			usage_all(stdout);
 			return 0;
 		}
-		usage_all(stderr);
-		return EX_USAGE;
+		/* The whole usage for a person; one line for a log. */
+		if (isatty(STDERR_FILENO) && log_get_format() == LOG_FORMAT_TEXT) {
+			usage_all(stderr);
+			return EX_USAGE;
+		}
+		return usage_error("no command given", NULL);
 	}
 	if (strcmp(p->cli.args[0], "help") == 0)
 		return help_command(p);
 	if ((cmd = find_command(p->cli.args[0])) == NULL)
-		return usage_error("unknown command", p->cli.args[0]);
+		return unknown_command(p->cli.args[0]);
 	if (p->help) {
 		usage_command(stdout, cmd);
 		return 0;
@@ -403,7 +490,9 @@ main(int argc, char **argv)
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;
 	}
-	status = parse_args(argc, argv, &p);
+	status = early_log_format(argc, argv);
+	if (status == 0)
+		status = parse_args(argc, argv, &p);
 	if (status == 0) {
 		if (p.quiet)
 			log_set_level(LOG_QUIET);

@@ -8,7 +8,10 @@
  *   "seen":[["EVENTID",1764000000],...]}},
  *   "pending":{"region":"us-east-1","output":"/var/log/x.jsonl","dev":N,
  *   "ino":N,"offset":N,"length":N,"sha256":"HEX","cursor":"...",
- *   "seen":[...]}}        ("pending" only while an append is under way)
+ *   "seen":[...],"inventory":{...},"discoveries":{"output":"/var/log/d.jsonl",
+ *   "dev":N,"ino":N,"offset":N,"lines":"..."}},
+ *   "inventory":{...}}     ("pending" only while an append is under way;
+ *   the inventory's format is in inventory.h)
  *
  * Functions return 0 or a sysexits(3) code after reporting it.
  */
@@ -19,6 +22,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "disc_output.h"
+#include "inventory.h"
 #include "strset.h"
 
 struct region_state {
@@ -36,12 +41,16 @@ struct pending_append {
 	long long offset, length;
 	char sha256[65];
 	struct region_state after;	/* region, cursor, seen */
+	bool has_inventory;
+	struct inventory inventory;	/* the inventory after it */
+	struct disc_pending disc;	/* the discoveries after it */
 };
 
 struct state {
 	struct region_state *regions;
 	size_t nregions;
 	struct pending_append pending;
+	struct inventory inventory;	/* inventory.h */
 };
 
 /*

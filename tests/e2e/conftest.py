@@ -6,6 +6,7 @@ bt       runs ./bedrock-trail in a clean environment pointed at `sim`
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -67,12 +68,25 @@ def tls_sim(_tls_sim_process):
     return _tls_sim_process
 
 
+# The time at the start of each stderr line when stderr is not a terminal.
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", re.M)
+
+
+def strip_timestamps(text):
+    """stderr without the leading time of each line, for tests that compare
+    messages; test_logs.py checks the times themselves."""
+    return TIMESTAMP.sub("", text)
+
+
 class Result:
+    """.err is stderr with the line times taken off; .raw_err as written."""
+
     def __init__(self, args, rc, out, err):
         self.args = args
         self.rc = rc
         self.out = out
-        self.err = err
+        self.raw_err = err
+        self.err = strip_timestamps(err)
 
     @property
     def records(self):

@@ -246,7 +246,10 @@ def test_cron_command_and_service_config_poll_the_simulator(sim, tmp_path):
     want = [reference.line(e, ()) for e in evs]
     assert dep.records() == want
     log = (dep.log / "poll.log").read_text()
-    assert re.search(r"^us-east-1: .* %d events" % len(want), log, re.M), log
+    # A cron log says when: each line starts with the time.
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ us-east-1: .* "
+        r"%d events fetched, %d written, " % (len(want), len(want)), log,
+        re.M), log
     assert stat.S_IMODE((dep.log / "records.jsonl").stat().st_mode) == 0o600
     assert (dep.lib / "state.json").exists()
 

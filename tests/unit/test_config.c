@@ -69,6 +69,29 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* `regions: all` is every commercial region, or the stored partition's. */
+static void
+test_regions_all(void)
+{
+	struct strlist cn = { 0 };
+	struct config c;
+	char path[300];
+
+	reset_env();
+	snprintf(path, sizeof(path), "%s/all.yaml", home);
+	write_file(path, "regions: all\n");
+	T_EQ_INT(load(path, &c), 0);
+	T_ASSERT(c.regions_all);
+	T_ASSERT(c.regions.n > 30);
+	T_ASSERT(strlist_contains(&c.regions, "eu-central-1"));
+	strlist_add(&cn, "cn-north-1");
+	T_EQ_INT(config_default_regions(&c, &cn), 0);
+	T_EQ_INT(c.regions.n, 2);
+	T_EQ_STR(c.regions.v[1], "cn-northwest-1");
+	strlist_free(&cn);
+	config_free(&c);
+}
+
 static void
 test_good_file_sets_every_key(void)
 {
@@ -323,7 +346,7 @@ static void
 test_wrong_types(void)
 {
 	expect_error(FIX "wrong_type.yaml",
-	    FIX "wrong_type.yaml:1:10: 'regions' must be a list of strings\n"
+	    FIX "wrong_type.yaml:1:10: 'regions' must be a list of region codes or 'all'\n"
 	    FIX "wrong_type.yaml:2:9: 'output' must be a string\n"
 	    FIX "wrong_type.yaml:3:26: 'max_requests_per_second' must be a "
 	    "number greater than 0 and at most 100\n"
@@ -796,6 +819,7 @@ main(void)
 		return 1;
 	}
 	T_RUN(test_good_file_sets_every_key);
+	T_RUN(test_regions_all);
 	T_RUN(test_empty_file_gives_defaults);
 	T_RUN(test_comments_and_document_marker_give_defaults);
 	T_RUN(test_missing_default_file_means_builtin_defaults);
