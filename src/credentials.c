@@ -16,6 +16,7 @@
 
 #include "cred_plan.h"
 #include "credstore.h"
+#include "sts.h"
 #include "log.h"
 #include "util.h"
 
@@ -202,17 +203,24 @@ chain_add_role(const struct config *cfg, struct cred_plan *plan)
 		    cfg->role_session_name, 0);
 }
 
+void
+credentials_sts_target(const struct config *cfg, const char *region,
+    struct sts_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->region = region;
+	t->ca_bundle = cfg->ca_bundle;
+	t->timeout = cfg->timeout;
+	t->max_attempts = cfg->max_attempts;
+}
+
 /* STS is called in the first region polled, which the store may name. */
 static int
 chain_target(const struct config *cfg, const struct cred_plan *plan,
     struct sts_target *t)
 {
-	memset(t, 0, sizeof(*t));
-	t->region = cfg->regions.n > 0 ? cfg->regions.v[0] :
-	    plan->keys.regions.n > 0 ? plan->keys.regions.v[0] : NULL;
-	t->ca_bundle = cfg->ca_bundle;
-	t->timeout = cfg->timeout;
-	t->max_attempts = cfg->max_attempts;
+	credentials_sts_target(cfg, cfg->regions.n > 0 ? cfg->regions.v[0] :
+	    plan->keys.regions.n > 0 ? plan->keys.regions.v[0] : NULL, t);
 	if (t->region != NULL ||
 	    (plan->nroles == 0 && plan->base != CRED_WEB_IDENTITY))
 		return 0;

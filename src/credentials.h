@@ -78,6 +78,10 @@ int credentials_assume_role(const struct credentials *base,
     const struct sts_target *target, const struct sts_assume_role *role,
     struct credentials *out);
 
+/* STS at region, with cfg's CA bundle, timeout and attempts. */
+void credentials_sts_target(const struct config *cfg, const char *region,
+    struct sts_target *t);
+
 /*
  * What status and test-connection show: "environment, access key
  * AKIA****WXYZ", "assumed role ARN via instance role web-01 (expires
