@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "owner.h"
 #include "util.h"
 
 char *
@@ -107,6 +108,8 @@ file_tmp(void)
 static int
 failed(const char *file, const char *what, int rc)
 {
+	if (owner_is_permission_errno(errno))
+		return owner_permission_error(file, what, "write");
 	log_error("%s: cannot write %s: %s", file, what, strerror(errno));
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "owner.h"
 #include "suggest.h"
 #include "util.h"
 
@@ -406,6 +407,36 @@ finish_stdout(int status)
 	return status;
 }
 
+/*
+ * Run as root, a command that writes refuses before anything is written
+ * when the file is the service user's: root would take it over.
+ * status, test-connection and report only read, and may run as root.
+ */
+static int
+guard_files(const struct command *cmd, const struct cli *cli,
+    const struct config *cfg)
+{
+	int rc = 0;
+
+	if (cmd->run == cmd_poll) {
+		if (cli->since == NULL && cli->until == NULL)
+			rc = owner_check_write(cfg->state_file, "state file");
+		if (rc == 0)
+			rc = owner_check_write(cfg->output, "output file");
+	} else if (cmd->run == cmd_connect) {
+		rc = owner_check_write(cfg->credentials_file,
+		    "credential store");
+		if (rc == 0)
+			rc = owner_check_write(cfg->key_file, "key file");
+	} else if (cmd->run == cmd_disconnect) {
+		rc = owner_check_remove(cfg->credentials_file,
+		    "credential store");
+		if (rc == 0 && cli->forget_key)
+			rc = owner_check_remove(cfg->key_file, "key file");
+	}
+	return rc;
+}
+
 static int
 run(const struct command *cmd, struct parsed *p)
 {
@@ -425,6 +456,8 @@ run(const struct command *cmd, struct parsed *p)
 	if (status == 0 && !p->log_format_set && cfg.log_format != NULL)
 		log_set_format(strcmp(cfg.log_format, "json") == 0 ?
 		    LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	if (status == 0)
+		status = guard_files(cmd, &p->cli, &cfg);
 	if (status == 0)
 		status = cmd->run(&p->cli, &cfg);
 	config_free(&cfg);
@@ -504,6 +537,7 @@ main(int argc, char **argv)
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;
 	}
+	owner_set_argv(argc, argv);
 	status = early_log_format(argc, argv);
 	if (status == 0)
 		status = parse_args(argc, argv, &p);

@@ -13,6 +13,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "owner.h"
 #include "util.h"
 
 #define BATCH_BUF (256u << 10)
@@ -107,6 +108,8 @@ output_open(const char *path, struct output *o)
 		return 0;
 	}
 	o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (o->fd == -1 && owner_is_permission_errno(errno))
+		return owner_permission_error(path, "output file", "open");
 	if (o->fd == -1 || fstat(o->fd, &st) == -1) {
 		log_error("%s: cannot open output file: %m", path);
 		if (o->fd != -1)

@@ -15,6 +15,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "owner.h"
 #include "util.h"
 
 #define STATE_VERSION	1
@@ -317,6 +318,8 @@ state_load(const char *path, struct state *st)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
+		if (owner_is_permission_errno(errno))
+			return owner_permission_error(path, "state file", "read");
 		log_error("%s: cannot read state file: %s", path,
 		    strerror(errno));
 		return EX_NOINPUT;
