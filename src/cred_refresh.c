@@ -153,8 +153,23 @@ env_keys(const struct cred_plan *plan, struct credentials *out)
 	return 0;
 }
 
+static int base_fetch_provider(const struct cred_plan *,
+    const struct sts_target *, struct credentials *);
+
+/* A provider run for a profile says which profile, unless it said more. */
 static int
 base_fetch(const struct cred_plan *plan, const struct sts_target *t,
+    struct credentials *out)
+{
+	int rc = base_fetch_provider(plan, t, out);
+
+	if (rc == 0 && out->origin == NULL && plan->profile != NULL)
+		out->origin = xasprintf("profile %s", plan->profile);
+	return rc;
+}
+
+static int
+base_fetch_provider(const struct cred_plan *plan, const struct sts_target *t,
     struct credentials *out)
 {
 	struct cred_sso sso = { plan->sso.start_url, plan->sso.region,

@@ -155,6 +155,9 @@ class Runner:
             "AWS_SECRET_ACCESS_KEY": simctl.ALLOWED_SECRET,
             "AWS_ENDPOINT_URL_CLOUDTRAIL": self.sim.url,
             "AWS_REGION": "us-east-1",
+            # Hermetic: never the real instance metadata service. Tests of
+            # IMDS point AWS_EC2_METADATA_SERVICE_ENDPOINT at the sim.
+            "AWS_EC2_METADATA_DISABLED": "true",
         }
         # make check-asan's sanitizer settings reach the binary.
         env.update((k, v) for k, v in os.environ.items() if k in (

@@ -274,30 +274,115 @@ def test_config_role_arn_is_checked(conn, sim):
         "arn:aws:iam::111122223333:role/BedrockTrailReader" % cfg)
 
 
-def test_chain_order_first_source_wins_and_status_says_so(conn, sim,
-        tmp_path):
-    """Store > environment > profile > ... each removed in turn."""
+WEB_ROLE = "arn:aws:iam::222233334444:role/ci-reader"
+TASK_ROLE = "arn:aws:iam::333344445555:role/task-reader"
+
+
+def every_source(sim, tmp_path, conn):
+    """Each source of the chain present at once, each a different identity:
+    (env, [(what to remove, the status line that must then show)])."""
     files = aws_files(tmp_path, "", "[default]\naws_access_key_id = %s\n"
         "aws_secret_access_key = %s\n" % (simctl.DENIED_KEY,
         simctl.DENIED_SECRET))
-    assert conn.connect().rc == 0
+    token = tmp_path / "web-token"
+    token.write_text("web-identity-token-0123456789")
+    sim.web_identity("web-identity-token-0123456789")
+    sim.add_role(WEB_ROLE, web_identity=True)
+    sim.container(authorization="container-auth-token", role_arn=TASK_ROLE)
+    sim.imds(enabled=True, role_name="web-01", account="555566667777")
     env = env_for(sim, files, AWS_ACCESS_KEY_ID=simctl.SESSION_KEY,
         AWS_SECRET_ACCESS_KEY=simctl.SESSION_SECRET,
-        AWS_SESSION_TOKEN=simctl.SESSION_TOKEN)
-    r = conn(["status"], env=env)
-    assert "credentials:  stored connection (%s), access key %s\n" % (
-        conn.store, MASKED) in r.out
-    assert conn(["disconnect"]).rc == 0
-    r = conn(["status"], env=env)
-    assert "credentials:  environment, access key ASIA****XAMPL\n" \
-        .replace("XAMPL", simctl.SESSION_KEY[-4:]) in r.out, r.out
+        AWS_SESSION_TOKEN=simctl.SESSION_TOKEN,
+        AWS_WEB_IDENTITY_TOKEN_FILE=str(token), AWS_ROLE_ARN=WEB_ROLE,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI=sim.url + "/_container/credentials",
+        AWS_CONTAINER_AUTHORIZATION_TOKEN="container-auth-token",
+        AWS_EC2_METADATA_DISABLED=None)
+    masked = lambda k: k[:4] + "****" + k[-4:]
+    steps = [
+        (None, r"stored connection \(%s\), access key %s" % (
+            re.escape(str(conn.store)), re.escape(MASKED))),
+        ("store", r"environment, access key %s" % re.escape(
+            masked(simctl.SESSION_KEY))),
+        (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"),
+            r"shared credentials file \(%s \[default\]\), access key %s" % (
+            re.escape(files["AWS_SHARED_CREDENTIALS_FILE"]),
+            re.escape(masked(simctl.DENIED_KEY)))),
+        (("AWS_SHARED_CREDENTIALS_FILE",), r"web identity arn:aws:sts::"
+            r"222233334444:assumed-role/ci-reader/bedrock-trail "
+            r"\(expires \d\d:\d\dZ\)"),
+        (("AWS_WEB_IDENTITY_TOKEN_FILE",), r"container credentials "
+            r"%s \(expires \d\d:\d\dZ\)" % re.escape(TASK_ROLE)),
+        (("AWS_CONTAINER_CREDENTIALS_FULL_URI",), r"instance role web-01 "
+            r"\(expires \d\d:\d\dZ\)"),
+    ]
+    return env, steps
+
+
+def test_chain_order_first_source_wins_and_status_says_so(conn, sim,
+        tmp_path):
+    """Store > environment > profile > web identity > container > IMDS:
+    all present, then each removed in turn; status names the winner."""
+    assert conn.connect().rc == 0
+    env, steps = every_source(sim, tmp_path, conn)
+    for remove, line in steps:
+        if remove == "store":
+            assert conn(["disconnect"]).rc == 0
+        elif remove:
+            for k in remove:
+                env[k] = None
+        r = conn(["status"], env=env)
+        assert r.rc == 0, r
+        assert re.search(r"^credentials:  %s$" % line, r.out, re.M), \
+            (line, r.out)
+        assert_no_secret(r.out, r.err)
+        assert "container-auth-token" not in r.out + r.err
+        assert "web-identity-token-0123456789" not in r.out + r.err
+
+
+def test_each_provider_polls_as_its_own_identity(conn, sim, tmp_path):
+    """Web identity, container and instance role end to end: the poll
+    reads the events of the account the provider's keys belong to."""
+    env, steps = every_source(sim, tmp_path, conn)
     for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN"):
+            "AWS_SESSION_TOKEN", "AWS_SHARED_CREDENTIALS_FILE"):
         env[k] = None
-    r = conn(["status"], env=env)
-    assert "credentials:  shared credentials file (%s [default]), access " \
-        "key %s****%s\n" % (files["AWS_SHARED_CREDENTIALS_FILE"],
-        simctl.DENIED_KEY[:4], simctl.DENIED_KEY[-4:]) in r.out, r.out
+    for account, remove in (("222233334444", "AWS_WEB_IDENTITY_TOKEN_FILE"),
+            ("333344445555", "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+            ("555566667777", None)):
+        want = generate(sim, account)
+        sim.reset_stats()
+        r = conn(["poll", "--state-file", str(tmp_path / account)], env=env)
+        assert r.rc == 0, r
+        assert set(ids(r)) == want
+        looks = calls(sim, "cloudtrail", "LookupEvents")
+        assert {q["account"] for q in looks} == {account}
+        if remove:
+            env[remove] = None
+
+
+def test_role_on_top_of_the_instance_role(conn, sim, tmp_path):
+    sim.imds(enabled=True, role_name="web-01", account="555566667777")
+    sim.add_role(READER, external_id="ext-ec2", trusted=["555566667777"])
+    want = generate(sim, "111122223333")
+    cfg = role_config(conn, "ext-ec2")
+    env = env_for(sim, AWS_EC2_METADATA_DISABLED=None)
+    r = conn.bt(["-c", cfg, "test-connection"], env=env)
+    assert r.rc == 0, r
+    print("\n" + r.out)
+    assert re.fullmatch(r"credentials: assumed role arn:aws:sts::111122223333:"
+        r"assumed-role/BedrockTrailReader/bedrock-trail via instance role "
+        r"web-01 \(expires \d\d:\d\dZ\)\n"
+        r"us-east-1: connection to AWS CloudTrail works\n", r.out), r.out
+    sim.reset_stats()
+    r = conn.bt(["-c", cfg, "poll"], env=env)
+    assert r.rc == 0, r
+    assert set(ids(r)) == want
+    (imds,) = calls(sim, "imds", "credentials")
+    (ar,) = calls(sim, "sts", "AssumeRole")
+    assert ar["access_key_id"].startswith("ASIA")
+    assert ar["params"]["ExternalId"] == "ext-ec2"
+    looks = calls(sim, "cloudtrail", "LookupEvents")
+    assert {q["account"] for q in looks} == {"111122223333"}
 
 
 # Refresh: a poll that outlives its credentials several times over.
@@ -372,6 +457,27 @@ def check_refresh(sim, r, want, issued_by, tmp_path):
     print("\n".join(lines))
     (tmp_path / "timeline.txt").write_text("\n".join(lines) + "\n")
     assert_no_secret(r.out, r.err)
+
+
+@pytest.mark.slow
+def test_refresh_instance_role_and_the_role_on_top(conn, sim, tmp_path):
+    """Both layers expire during the poll: IMDS is asked again, and the
+    role assumed again with the new instance credentials."""
+    sim.config(credential_lifetime=120)
+    sim.imds(enabled=True, role_name="web-01", account="555566667777")
+    sim.add_role(READER, trusted=["555566667777"])
+    want = generate(sim, "111122223333", count=2500, seed=6)
+    cfg = role_config(conn)
+    with Clocks(sim, tmp_path, 10) as clocks:
+        env = env_for(sim, AWS_EC2_METADATA_DISABLED=None, **clocks.env())
+        r = conn.bt(["-c", cfg, "-v", "poll"], env=env, timeout=180)
+    check_refresh(sim, r, want, "sts", tmp_path)
+    imds = [c for c in timeline(sim, "imds")]
+    assert len(imds) >= 3, imds
+    # Each AssumeRole was signed with instance keys still alive.
+    expiry = {k: exp for _, exp, k in imds}
+    for q in calls(sim, "sts", "AssumeRole"):
+        assert q["sim_time"] < expiry[q["access_key_id"]], q
 
 
 @pytest.mark.slow
