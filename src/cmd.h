@@ -23,6 +23,7 @@ struct cli {
 	const char *external_id;	/* connect --external-id */
 	bool forget_key;		/* disconnect */
 	enum report_format format;	/* status, report */
+	bool inventory;			/* report */
 	char **args;			/* operands after the command */
 	int nargs;
 };

@@ -34,6 +34,7 @@ struct poll {
 	struct fetch_job *jobs;
 	size_t njobs;
 	time_t now;
+	double started;		/* monotonic: max_run_time counts from here */
 	time_t since, until;	/* the one-off window */
 };
 
@@ -96,6 +97,8 @@ recover(struct poll *p)
 static void
 setup_jobs(struct poll *p)
 {
+	double deadline = p->started + (double)p->cfg->max_run_time;
+
 	p->njobs = p->cfg->regions.n;
 	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
 	/* Every region's entry first: adding one may move the others. */
@@ -108,6 +111,7 @@ setup_jobs(struct poll *p)
 		job->cfg = p->cfg;
 		job->creds = &p->creds;
 		job->region = p->cfg->regions.v[i];
+		job->deadline = deadline;
 		if (p->use_state) {
 			rs = state_region(&p->state, job->region);
 			job->emitted = &rs->seen;
@@ -248,6 +252,8 @@ static int
 pending_discoveries(struct poll *p, struct discoveries *d)
 {
 	struct pending_append *pa = &p->state.pending;
+	long long offset;
+	int rc;
 
 	pa->has_inventory = true;
 	inventory_move(&pa->inventory, &d->after);
@@ -255,9 +261,36 @@ pending_discoveries(struct poll *p, struct discoveries *d)
 		return 0;
 	if (p->dout.path == NULL)
 		return disc_output_write(&p->dout, d->lines.buf, d->lines.len);
-	pa->disc = (struct disc_pending){ true, xstrdup(p->dout.path),
-		p->dout.dev, p->dout.ino, output_offset(&p->dout),
-		xstrdup(d->lines.buf) };
+	if ((rc = output_offset(&p->dout, &offset)) != 0)
+		return rc;
+	pa->disc = (struct disc_pending){ .active = true,
+		.output = xstrdup(p->dout.path), .dev = p->dout.dev,
+		.ino = p->dout.ino, .offset = offset,
+		.lines = xstrdup(d->lines.buf) };
+	return 0;
+}
+
+/*
+ * A failed append is cut back and forgotten. If a file cannot be cut
+ * back, the pending record must stay in the state: the next poll then
+ * finds the partial batch and cuts it off, where a forgotten one would be
+ * followed by the whole batch again, after half a line.
+ */
+static int
+undo_append(struct poll *p)
+{
+	struct pending_append *pa = &p->state.pending;
+	int rc = output_rollback(&p->out, pa->offset);
+
+	if (pa->disc.active && output_rollback(&p->dout, pa->disc.offset) != 0)
+		rc = -1;
+	if (rc != 0) {
+		log_error("the partial batch stays recorded in %s for the next "
+		    "poll to cut off", p->cfg->state_file);
+		return -1;
+	}
+	pending_clear(pa);
+	(void)state_save(p->cfg->state_file, &p->state);
 	return 0;
 }
 
@@ -267,13 +300,15 @@ append_file(struct poll *p, struct batch *b, struct region_state *after,
     struct region_state *rs, struct discoveries *d)
 {
 	struct pending_append *pa = &p->state.pending;
+	long long offset;
 	int rc;
 
+	if ((rc = output_offset(&p->out, &offset)) != 0)
+		return rc;
 	pending_clear(pa);
 	*pa = (struct pending_append){ .active = true,
 		.output = xstrdup(p->out.path), .dev = p->out.dev,
-		.ino = p->out.ino, .offset = output_offset(&p->out),
-		.length = b->length };
+		.ino = p->out.ino, .offset = offset, .length = b->length };
 	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
 	state_region_move(&pa->after, after);
 	pa->after.region = xstrdup(rs->region);
@@ -283,11 +318,8 @@ append_file(struct poll *p, struct batch *b, struct region_state *after,
 	if ((rc = output_append(&p->out, b)) != 0 || (pa->disc.active &&
 	    (rc = disc_output_write(&p->dout, pa->disc.lines,
 	    strlen(pa->disc.lines))) != 0)) {
-		output_rollback(&p->out, pa->offset);
-		if (pa->disc.active)
-			output_rollback(&p->dout, pa->disc.offset);
-		pending_clear(pa);
-		state_save(p->cfg->state_file, &p->state);
+		if (undo_append(p) == -1)
+			return rc;	/* the pending record stays */
 		goto out;
 	}
 	state_region_move(rs, &pa->after);
@@ -307,6 +339,12 @@ write_region(struct poll *p, struct fetch_job *job, struct discoveries *d)
 	struct region_state *rs;
 	int rc;
 
+	/* A batch that could not be cut back stays the last in the file. */
+	if (p->state.pending.active) {
+		log_error("region %s: not written: %s ends in a partial batch",
+		    job->region, p->out.path);
+		return EX_IOERR;
+	}
 	if ((rc = render(p, job, &b, &after, d)) != 0)
 		goto out;
 	if (!p->use_state) {
@@ -490,7 +528,8 @@ write_all_regions(struct poll *p)
 int
 cmd_poll(struct cli *cli, struct config *cfg)
 {
-	struct poll p = { .cfg = cfg, .lock_fd = -1, .now = time(NULL) };
+	struct poll p = { .cfg = cfg, .lock_fd = -1, .now = time(NULL),
+		.started = monotonic_now() };
 	int rc;
 
 	if ((rc = parse_window(&p, cli)) != 0 ||

@@ -62,6 +62,8 @@ config_defaults(struct config *cfg, bool as_root)
 	cfg->max_requests_per_second = 2;
 	cfg->max_attempts = 8;
 	cfg->timeout = 60;
+	/* Well under a day, so that a stuck run ends before the next cron. */
+	cfg->max_run_time = 6 * 3600;
 	if (as_root) {
 		cfg->state_file = xstrdup(ROOT_STATE);
 		cfg->key_file = xstrdup(ROOT_KEY);
@@ -145,8 +147,8 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	static const char *const url_vars[] = {
 		"AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_ENDPOINT_URL",
 	};
-	const char *v, *from = NULL;
-	char buf[128];
+	const char *v, *from = NULL, *problem = NULL;
+	char buf[128], why[128];
 	int nerr = 0, n;
 
 	if (cfg->regions.n > 0)
@@ -165,9 +167,10 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	for (size_t i = 0; v == NULL && i < 2; i++)
 		if ((v = config_env(url_vars[i])) != NULL)
 			from = url_vars[i];
-	if (v != NULL && !config_url_valid(v)) {
-		log_error("%s: invalid endpoint url '%s': " URL_HINT, from,
-		    log_clean(buf, sizeof(buf), v));
+	if (v != NULL &&
+	    (problem = config_url_problem(v, why, sizeof(why))) != NULL) {
+		log_error("%s: invalid endpoint url '%s': %s", from,
+		    log_clean(buf, sizeof(buf), v), problem);
 		nerr++;
 	} else if (v != NULL)
 		config_set(&cfg->endpoint_url, v);

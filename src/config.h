@@ -57,6 +57,7 @@ struct config {
 	double max_requests_per_second;
 	int max_attempts;
 	long timeout;		/* seconds */
+	long max_run_time;	/* seconds: poll stops unfinished regions then */
 	char *log_format;	/* "text" or "json"; NULL: text */
 };
 

@@ -48,8 +48,9 @@ take_event(struct fetch_job *job, const struct ct_event *ev,
 	}
 	if (spool_add(job->spool, rec->event_epoch, rec->event_id,
 	    rec->line.buf, rec->line.len) == -1) {
-		fail(job, CT_MALFORMED, "SpoolError", "cannot spool records");
-		job->status = EX_IOERR;
+		/* spool_add said which file and why. */
+		fail(job, CT_LOCAL, "SpoolError",
+		    "the spool file failed (see above)");
 		return -1;
 	}
 	if (rec->model_name[0] != '\0')
@@ -75,6 +76,10 @@ fetch_source(struct fetch_job *job, struct ct_client *client,
 	for (;;) {
 		q.next_token = token;
 		if (ct_lookup(client, &q, &page, &job->err) == -1) {
+			if (job->err.kind == CT_DEADLINE)
+				snprintf(job->err.message, sizeof(job->err.message),
+				    "unfinished after %lds; its cursor stays where "
+				    "it was", job->cfg->max_run_time);
 			job->status = ct_exit_code(job->err.kind);
 			rc = -1;
 			break;
@@ -122,6 +127,7 @@ fetch_region(void *arg)
 		job->status = EX_CONFIG;
 		goto out;
 	}
+	ct_client_set_deadline(client, job->deadline);
 	for (size_t i = 0; i < job->cfg->event_sources.n; i++)
 		if (fetch_source(job, client, job->cfg->event_sources.v[i],
 		    &opts, &rec) == -1)

@@ -22,6 +22,7 @@ struct fetch_job {
 	const char *region;
 	time_t start, end;
 	const struct strset *emitted;	/* ids earlier polls emitted */
+	double deadline;		/* monotonic_now() time; 0: none */
 
 	/* Results. */
 	struct spool *spool;

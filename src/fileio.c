@@ -83,15 +83,21 @@ file_sync_dir(const char *dir)
 	return rc;
 }
 
+const char *
+file_tmp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir != NULL && *dir != '\0' ? dir : "/tmp";
+}
+
 int
 file_tmp(void)
 {
-	const char *dir = getenv("TMPDIR");
+	const char *dir = file_tmp_dir();
 	char *path;
 	int fd;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	/* Filesystems without O_TMPFILE: a named file, unlinked at once. */
 	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&

@@ -5,8 +5,10 @@
  * main parses the command line, sets up what every command shares, runs
  * the command from the table and turns its result into the exit status.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +18,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 #include "cmd.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "owner.h"
 #include "suggest.h"
@@ -37,12 +39,13 @@ enum {
 	OPT_TOKEN_STDIN = 1 << 4,
 	OPT_FORGET_KEY = 1 << 5,
 	OPT_FORMAT = 1 << 6,
-	OPT_ROLE = 1 << 7,
+	OPT_INVENTORY = 1 << 7,
+	OPT_ROLE = 1 << 8,
 };
 
 static const char *const option_names[] = {
 	"--output", "--state-file", "--since/--until", "--access-key-id",
-	"--session-token-stdin", "--forget-key", "--format",
+	"--session-token-stdin", "--forget-key", "--format", "--inventory",
 	"--role-arn/--external-id",
 };
 
@@ -86,12 +89,17 @@ static const struct command commands[] = {
 	  " [--state-file FILE] [--format text|json]",
 	  "Show the configuration in force, the credential source (access key\n"
 	  "id masked) and each region's cursor.\n" },
-	{ "report", cmd_report, OPT_SINCE_UNTIL | OPT_FORMAT,
+	{ "report", cmd_report, OPT_SINCE_UNTIL | OPT_FORMAT | OPT_INVENTORY |
+	  OPT_STATE_FILE,
 	  "summarise records: which models, by whom, how often",
-	  " [--format table|json|csv] [--since TIME] [--until TIME] [FILE...]",
+	  " [--format table|json|csv] [--since TIME] [--until TIME] [FILE...]\n"
+	  "       bedrock-trail [GLOBAL OPTIONS] report --inventory"
+	  " [--state-file FILE] [--format table|json|csv]",
 	  "Summarise records (stdin by default): per model, calls, errors,\n"
 	  "principals, regions, first and last seen; per principal and model,\n"
-	  "calls.\n" },
+	  "calls; with a model policy, each model's verdict. --inventory prints\n"
+	  "what poll's state knows instead: per account, models, principals,\n"
+	  "regions and principal x model pairs, first and last seen, calls.\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -192,7 +200,7 @@ parse_format(const char *s, enum report_format *out)
 
 enum { LO_ENDPOINT = 256, LO_CA, LO_VERSION, LO_STATE, LO_SINCE, LO_UNTIL,
 	LO_KEY_ID, LO_TOKEN_STDIN, LO_FORGET_KEY, LO_FORMAT, LO_LOG_FORMAT,
-	LO_ROLE_ARN, LO_EXTERNAL_ID };
+	LO_INVENTORY, LO_ROLE_ARN, LO_EXTERNAL_ID };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -214,6 +222,7 @@ static const struct option long_options[] = {
 	{ "forget-key", no_argument, NULL, LO_FORGET_KEY },
 	{ "format", required_argument, NULL, LO_FORMAT },
 	{ "log-format", required_argument, NULL, LO_LOG_FORMAT },
+	{ "inventory", no_argument, NULL, LO_INVENTORY },
 	{ NULL, 0, NULL, 0 },
 };
 #define NLONG (sizeof(long_options) / sizeof(long_options[0]) - 1)
@@ -290,6 +299,10 @@ parse_option(int ch, struct parsed *p)
 		if (parse_format(optarg, &c->format) == -1)
 			return usage_error("unknown --format", optarg);
 		p->used |= OPT_FORMAT;
+		return 0;
+	case LO_INVENTORY:
+		c->inventory = true;
+		p->used |= OPT_INVENTORY;
 		return 0;
 	case LO_LOG_FORMAT:
 		/* Already applied by early_log_format, before any message. */
@@ -396,11 +409,26 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* A full disk or a closed pipe must not look like success. */
+/* Whether stdout is a pipe whose reader has gone (`report | head`). */
+static bool
+stdout_reader_gone(void)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	return errno == EPIPE ||
+	    (poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0);
+}
+
+/*
+ * A full disk must not look like success. A reader that stopped reading
+ * is the normal end of a filter, as for any Unix tool in a pipeline.
+ */
 static int
 finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (stdout_reader_gone())
+			return status;
 		log_error("cannot write to standard output: %m");
 		return status != 0 ? status : EX_IOERR;
 	}
@@ -533,7 +561,7 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 1);
 #endif
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (http_global_init() != 0) {
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;
 	}
@@ -549,6 +577,6 @@ main(int argc, char **argv)
 		status = dispatch(&p);
 	}
 	strlist_free(&p.cli.over.regions);
-	curl_global_cleanup();
+	http_global_cleanup();
 	return finish_stdout(status);
 }

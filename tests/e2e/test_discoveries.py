@@ -380,3 +380,185 @@ def test_sigkill_at_random_instants_discoveries_exactly_once(bt, sim,
     assert all(d["eventID"] in ids for d in got)
     assert strip(got) == disc_reference.discoveries(recs, (), ["*llama*"])
     assert any(d["discovery"] == "unapproved_model" for d in got)
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def test_report_inventory_json_shows_last_seen(bt, sim, tmp_path):
+    cfg, out, disc = files_config(bt, tmp_path,
+        "models_denied: [\"*llama*\"]\n")
+    sim.add_events("us-east-1", [call(T0 - 900, CLAUDE, "alice"),
+        call(T0 - 800, LLAMA, "alice"), call(T0 - 700, CLAUDE, "alice")])
+    poll(bt, sim, cfg, T0)
+    r = bt(["-c", cfg, "report", "--inventory", "--format", "json"])
+    assert r.rc == 0, r
+    assert r.err == ""
+    item = lambda key, name, first, last, calls, **more: dict(
+        {key: name, "firstSeen": iso(first), "lastSeen": iso(last),
+         "calls": calls}, **more)
+    assert json.loads(r.out) == {"accounts": [{"accountId": ACCOUNT,
+        "models": [
+            item("modelName", CLAUDE, T0 - 900, T0 - 700, 2,
+                policy="allowed"),
+            item("modelName", LLAMA, T0 - 800, T0 - 800, 1,
+                policy="denied")],
+        "principals": [item("principal", arn("alice"), T0 - 900, T0 - 700,
+            3)],
+        "regions": [item("awsRegion", "us-east-1", T0 - 900, T0 - 700, 3)],
+        "pairs": [
+            dict(item("principal", arn("alice"), T0 - 900, T0 - 700, 2),
+                modelName=CLAUDE, unapproved=False, policy="allowed"),
+            dict(item("principal", arn("alice"), T0 - 800, T0 - 800, 1),
+                modelName=LLAMA, unapproved=True, policy="denied")]}]}
+    # Keys in the documented order.
+    pair = json.loads(r.out)["accounts"][0]["pairs"][0]
+    assert list(pair) == ["principal", "modelName", "firstSeen", "lastSeen",
+        "calls", "unapproved", "policy"]
+
+
+def test_report_inventory_table_and_csv(bt, sim, tmp_path):
+    cfg, out, disc = files_config(bt, tmp_path)
+    sim.add_events("us-east-1", [call(T0 - 900, CLAUDE, "alice")])
+    poll(bt, sim, cfg, T0)
+    r = bt(["-c", cfg, "report", "--inventory", "--format", "table"])
+    assert r.rc == 0, r
+    day = "  2026-11-24  2026-11-24       1"
+    assert r.out.splitlines() == [
+        "Account 123456789012",
+        "",
+        "Models",
+        "NAME                                     FIRST SEEN  LAST SEEN    "
+        "CALLS",
+        "anthropic.claude-3-haiku-20240307-v1:0 " + day,
+        "",
+        "Principals",
+        "NAME                                     FIRST SEEN  LAST SEEN    "
+        "CALLS",
+        "arn:aws:iam::123456789012:user/alice   " + day,
+        "",
+        "Regions",
+        "NAME                                     FIRST SEEN  LAST SEEN    "
+        "CALLS",
+        "us-east-1                              " + day,
+        "",
+        "Principals by model",
+        "NAME                                     FIRST SEEN  LAST SEEN    "
+        "CALLS",
+        "arn:aws:iam::123456789012:user/alice   " + day,
+        "    " + CLAUDE]
+    assert all(len(l) <= 80 for l in r.out.splitlines())
+    r = bt(["-c", cfg, "report", "--inventory", "--format", "csv"])
+    assert r.rc == 0, r
+    rows = r.out.split("\r\n")
+    assert rows[0] == ("kind,accountId,name,modelName,firstSeen,lastSeen,"
+        "calls,policy")
+    assert rows[1] == "model,%s,%s,,%s,%s,1," % (ACCOUNT, CLAUDE,
+        iso(T0 - 900), iso(T0 - 900))
+    assert rows[4] == "pair,%s,%s,%s,%s,%s,1," % (ACCOUNT, arn("alice"),
+        CLAUDE, iso(T0 - 900), iso(T0 - 900))
+
+
+def test_report_inventory_before_any_poll(bt, sim):
+    r = bt(["report", "--inventory", "--format", "table"])
+    assert r.rc == 0, r
+    assert r.out == "no inventory: poll has not written any call yet\n"
+    r = bt(["report", "--inventory", "--format", "json"])
+    assert r.out == '{"accounts":[]}\n'
+
+
+def test_report_inventory_takes_no_records(bt, sim, tmp_path):
+    r = bt(["report", "--inventory", str(tmp_path / "x.jsonl")])
+    assert r.rc == 64, r
+    assert r.err.splitlines()[0] == ("usage error: --inventory reads the "
+        "state file: no FILE, --since or --until")
+
+
+def test_report_policy_column(bt, sim, tmp_path):
+    cfg, out, disc = files_config(bt, tmp_path,
+        "models_allowed: [\"anthropic.*\"]\nmodels_denied: [\"*llama*\"]\n")
+    now = sim.clock()
+    sim.add_events("us-east-1", [call(now - 90, CLAUDE, "alice"),
+        call(now - 80, LLAMA, "bob"), call(now - 70, TITAN, "bob")])
+    poll(bt, sim, cfg, now)
+    r = bt(["-c", cfg, "report", "--format", "json", out])
+    assert r.rc == 0, r
+    assert {m["modelName"]: m["policy"] for m in json.loads(r.out)[
+        "models"]} == {CLAUDE: "allowed", LLAMA: "denied",
+        TITAN: "unlisted"}
+    r = bt(["-c", cfg, "report", "--format", "table", out])
+    lines_ = r.out.splitlines()
+    assert lines_[1].endswith(" POLICY")
+    assert any(l.startswith("meta.llama3") and l.endswith(" denied")
+        for l in lines_)
+    assert all(len(l) <= 80 for l in lines_)
+    r = bt(["-c", cfg, "report", "--format", "csv", out])
+    rows = r.out.split("\r\n")
+    assert rows[0].endswith(",lastSeen,policy")
+    assert any(row.startswith("model,amazon.titan") and
+        row.endswith(",unlisted") for row in rows)
+    assert all(row.count(",") == 9 for row in rows if row and
+        row.startswith("principal,"))
+    # Without a policy, no column.
+    r = bt(["report", "--format", "json", out])
+    assert all("policy" not in m for m in json.loads(r.out)["models"])
+
+
+def test_discoveries_with_records_on_standard_output(bt, sim, tmp_path):
+    disc = tmp_path / "disc.jsonl"
+    cfg = bt.config("discoveries_output: %s\n" % disc)
+    now = sim.clock()
+    sim.add_events("us-east-1", [call(now - 60, CLAUDE, "alice")])
+    r = poll(bt, sim, cfg, now)
+    assert len(r.records) == 1
+    assert [d["eventID"] for d in lines(disc)] == [r.records[0]["eventID"]] * 4
+    r = poll(bt, sim, cfg, now + 60)
+    assert r.records == [] and len(lines(disc)) == 4
+
+
+def test_unwritable_discoveries_file_exits_73_before_any_request(bt, sim,
+        tmp_path):
+    out = tmp_path / "records.jsonl"
+    cfg = bt.config("output: %s\ndiscoveries_output: %s/no/such/dir/d.jsonl\n"
+        % (out, tmp_path))
+    r = bt(["-c", cfg, "poll"])
+    assert r.rc == 73, r
+    assert r.err.splitlines()[0] == ("%s/no/such/dir/d.jsonl: cannot open "
+        "output file: No such file or directory" % tmp_path)
+    assert sim.stats() == []
+
+
+def test_a_full_disk_for_discoveries_writes_neither_and_keeps_the_cursor(bt,
+        sim, tmp_path):
+    out = tmp_path / "records.jsonl"
+    cfg = bt.config("output: %s\ndiscoveries_output: /dev/full\n" % out)
+    now = sim.clock()
+    sim.add_events("us-east-1", [call(now - 60, CLAUDE, "alice")])
+    r = bt(["-c", cfg, "poll"])
+    assert r.rc == 74, r
+    assert r.err.splitlines()[0] == ("/dev/full: cannot write discoveries: "
+        "No space left on device")
+    assert out.read_text() == ""
+    assert "inventory" not in json.loads(bt.state_path.read_text())
+    # The disk has room again: the same call, once, and its discoveries.
+    cfg, out, disc = files_config(bt, tmp_path)
+    poll(bt, sim, cfg, now + 60)
+    assert len(records(out)) == 1 and len(lines(disc)) == 4
+
+
+def test_a_corrupt_inventory_exits_65_and_leaves_the_state_alone(bt, sim,
+        tmp_path):
+    cfg, out, disc = files_config(bt, tmp_path)
+    bad = '{"version":1,"regions":{},"inventory":{"accounts":{"1":' \
+        '{"models":{"m":[5,1,1]}}}}}\n'
+    bt.state_path.parent.mkdir(parents=True, exist_ok=True)
+    bt.state_path.write_text(bad)
+    r = bt(["-c", cfg, "poll"])
+    assert r.rc == 65, r
+    assert r.err.splitlines()[0] == ("%s: corrupt state file: inventory: "
+        "account \"1\": model \"m\" is not [first, last, calls]" %
+        bt.state_path)
+    assert bt.state_path.read_text() == bad
+    r = bt(["-c", cfg, "report", "--inventory"])
+    assert r.rc == 65, r

@@ -25,6 +25,7 @@ import secrets
 import ssl
 import threading
 import time
+import uuid
 from collections import deque
 from datetime import datetime, timezone
 
@@ -199,17 +200,18 @@ class Sim:
 
     def add_records(self, account, region, recs):
         """recs: list of (record dict, delay). All or nothing."""
-        evs = []
+        return self.insert(account, region, [Event(rec, delay)
+            for rec, delay in recs])
+
+    def insert(self, account, region, evs):
         with self.lock:
             r = self.region(account, region)
             seen = set()
-            for rec, delay in recs:
-                e = Event(rec, delay)
+            for e in evs:
                 if e.eid in r.ids or e.eid in seen:
                     raise ValueError("duplicate eventID %s in %s" % (e.eid,
                         region))
                 seen.add(e.eid)
-                evs.append(e)
             r.ids |= seen
             r.all.add(evs)
             groups = {}
@@ -222,22 +224,48 @@ class Sim:
     def generate(self, region="us-east-1", start=None, end=None, count=100,
             seed=None, markers=False, other_sources=False, delay_max=900,
             event_source="bedrock.amazonaws.com", delay_min=None,
-            account=None, accounts=None, regions=None):
-        """One (account, region), or every pair of accounts x regions."""
+            account=None, accounts=None, regions=None, clone=None):
+        """One (account, region), or every pair of accounts x regions. With
+        several accounts (and no markers, unless clone is false), each
+        region's events are generated once and copied to the other
+        accounts with their own eventIDs and account ids: cheap enough for
+        an organisation of hundreds of accounts."""
+        args = (start, end, count, None, markers, other_sources, delay_max,
+            event_source, delay_min)
         if accounts is None and regions is None:
-            return self.generate_one(account or ACCOUNT, region, start, end,
-                count, seed, markers, other_sources, delay_max, event_source,
-                delay_min)
+            return self.generate_one(account or ACCOUNT, region,
+                *self.seeded(args, seed, None))[0]
+        accounts = accounts or [account or ACCOUNT]
+        if clone is None:
+            clone = not markers
         added = matching = 0
-        for acct in accounts or [account or ACCOUNT]:
-            for reg in regions or [region]:
-                s = None if seed is None else "%s/%s" % (seed, acct)
-                r = self.generate_one(str(acct), reg, start, end, count, s,
-                    markers, other_sources, delay_max, event_source,
-                    delay_min)
+        for reg in regions or [region]:
+            first = None
+            for acct in accounts:
+                if first is not None and clone:
+                    evs = self.copy_events(first, acct, reg, seed)
+                    added += len(evs)
+                    matching += int(count)
+                    continue
+                r, evs = self.generate_one(acct, reg, *self.seeded(args,
+                    seed, acct))
+                first = (acct, evs)
                 added += r["added"]
                 matching += r["matching"]
         return {"added": added, "matching": matching}
+
+    @staticmethod
+    def seeded(args, seed, acct):
+        s = None if seed is None else (seed if acct is None else
+            "%s/%s" % (seed, acct))
+        return args[:3] + (s,) + args[4:]
+
+    def copy_events(self, first, acct, region, seed):
+        src_acct, src = first
+        rng = random.Random("%s/%s/%s/copy" % (seed, acct, region))
+        evs = [e.copy(src_acct, acct, str(uuid.UUID(int=rng.getrandbits(
+            128), version=4))) for e in src]
+        return self.insert(acct, region, evs)
 
     def generate_one(self, account, region, start, end, count, seed, markers,
             other_sources, delay_max, event_source, delay_min):
@@ -279,9 +307,9 @@ class Sim:
                     rec = gen.other(t, others)
                 delay = rng.uniform(dmin, delay_max) if delay_max > 0 else 0
                 recs.append((rec, delay))
-            self.add_records(account, region, recs)
+            evs = self.add_records(account, region, recs)
             self.marker_n = gen.marker_n
-            return {"added": len(recs), "matching": int(count)}
+            return {"added": len(recs), "matching": int(count)}, evs
 
     def list_events(self, account, region, source, full):
         """account None: the built-in account; "*": every account."""
@@ -499,7 +527,7 @@ class Sim:
             if req["EventCategory"] != "insight":
                 raise err_ct("InvalidEventCategoryException",
                     "Invalid event category.")
-            return {"Events": []}, 0
+            return {"Events": []}, 0, 0
         attrs = req.get("LookupAttributes") or []
         if not isinstance(attrs, list):
             raise ApiError(400, "SerializationException", None)
@@ -553,22 +581,24 @@ class Sim:
                         "Start time must be before end time.", ns=CT_NS)
             floor = max(start, now - RETENTION)
             limit = min(mr, int(self.config["page_size_max"]))
-            page, more = self.walk(account, region, akey, aval, floor, end, pos, now,
-                limit)
+            page, more, scanned = self.walk(account, region, akey, aval,
+                floor, end, pos, now, limit)
             body = '{"Events":[' + ",".join(e.entry for e in page) + "]"
             if more:
                 body += ',"NextToken":' + dumps(self.token_for(qhash, start,
                     end, page[-1]))
-            return body + "}", len(page)
+            return body + "}", len(page), scanned
 
     def walk(self, account, region, akey, aval, floor, end, pos, now, limit):
+        """One page from the (account, region)'s index: (events, more,
+        number of stored events looked at)."""
         r = self.regions.get((account, region))
         if r is None:
-            return [], False
+            return [], False, 0
         if akey == "EventSource":
             lst = r.by_source.get(aval)
             if lst is None:
-                return [], False
+                return [], False, 0
             akey = None
         else:
             lst = r.all
@@ -585,10 +615,10 @@ class Sim:
                 break
             if e.t <= end and e.visible <= now and e.matches(akey, aval):
                 if len(out) == limit:
-                    return out, True
+                    return out, True, hi - i
                 out.append(e)
             i -= 1
-        return out, False
+        return out, False, hi - i - 1
 
 
 # ---------------------------------------------------------------- faults
@@ -731,8 +761,8 @@ class CloudTrail:
             if ctype.strip().lower() != JSON11:
                 raise ApiError(400, "SerializationException", "Content-Type "
                     "must be %s" % JSON11, header="SerializationException")
-            text, n = sim.lookup(cred["account"], region, body)
-            st["events"] = n
+            text, n, scanned = sim.lookup(cred["account"], region, body)
+            st["events"], st["scanned"] = n, scanned
             return Response(200, text.encode() if isinstance(text, str)
                 else dumps(text).encode())
         except ApiError as e:
