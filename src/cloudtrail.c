@@ -122,8 +122,14 @@ request_body(const struct ct_query *q, size_t *len)
 	return sb.buf;
 }
 
-/*
+static void
+add_header(struct sigv4_header *h, size_t *nh, const char *name,
+    const char *value)
+{
+	h[(*nh)++] = (struct sigv4_header){ .name = name, .value = value };
+}
 
+/*
  * Signs and sends one request with k, the credentials current now; the
  * headers live only for this call. Returns -1, sending nothing, when the
  * request cannot be signed.
@@ -145,13 +151,12 @@ send_signed(struct ct_client *c, const struct credentials *k,
 	size_t i;
 
 	sigv4_amz_date(s.time, amzdate);
-	h[nh++] = (struct sigv4_header){ "Content-Type", CONTENT_TYPE };
-	h[nh++] = (struct sigv4_header){ "Host", c->host };
-	h[nh++] = (struct sigv4_header){ "X-Amz-Date", amzdate };
-	h[nh++] = (struct sigv4_header){ "X-Amz-Target", TARGET };
+	add_header(h, &nh, "Content-Type", CONTENT_TYPE);
+	add_header(h, &nh, "Host", c->host);
+	add_header(h, &nh, "X-Amz-Date", amzdate);
+	add_header(h, &nh, "X-Amz-Target", TARGET);
 	if (k->session_token != NULL)
-		h[nh++] = (struct sigv4_header){ "X-Amz-Security-Token",
-			k->session_token };
+		add_header(h, &nh, "X-Amz-Security-Token", k->session_token);
 	req.nheaders = nh;
 	if ((auth = sigv4_authorization(&s, &req)) == NULL)
 		return -1;

@@ -212,8 +212,9 @@ static int
 render(struct poll *p, struct fetch_job *job, struct batch *b,
     struct region_state *after, struct discoveries *d)
 {
-	struct drain_ctx c = { b, &after->seen, job->end - p->cfg->overlap,
-		p->use_state ? d : NULL };
+	struct drain_ctx c = { .batch = b, .keep = &after->seen,
+		.keep_from = job->end - p->cfg->overlap,
+		.disc = p->use_state ? d : NULL };
 	int rc;
 
 	if (p->use_state)
@@ -334,7 +335,7 @@ out:
 static int
 write_region(struct poll *p, struct fetch_job *job, struct discoveries *d)
 {
-	struct batch b;
+	struct batch b = BATCH_INIT;
 	struct region_state after = { 0 };
 	struct region_state *rs;
 	int rc;
@@ -379,9 +380,10 @@ static void
 summarise(const struct poll *p, const struct fetch_job *job,
     const struct discoveries *d)
 {
-	struct log_figures f = { atomic_load(&job->pages), job->fetched,
-		spool_count(job->spool), job->skipped, 0, job->models.count,
-		job->principals.count, job->seconds };
+	struct log_figures f = { .pages = atomic_load(&job->pages),
+		.fetched = job->fetched, .written = spool_count(job->spool),
+		.already = job->skipped, .models = job->models.count,
+		.principals = job->principals.count, .seconds = job->seconds };
 	char a[32], b[32], filtered[64] = "", more[96] = "";
 
 	f.filtered = f.fetched - f.written - f.already;

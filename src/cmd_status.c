@@ -16,7 +16,7 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 
 #include "cmd.h"
 #include "credentials.h"

@@ -19,8 +19,8 @@ check_region(const struct config *cfg, const struct credentials *creds,
 {
 	struct ct_client *client = ct_client_new(cfg, creds, region);
 	time_t now = time(NULL);
-	struct ct_query q = { cfg->event_sources.v[0], now - 3600, now, 1,
-		NULL };
+	struct ct_query q = { .event_source = cfg->event_sources.v[0],
+		.start = now - 3600, .end = now, .max_results = 1 };
 	struct ct_page page;
 	struct ct_error err;
 	int status = 0;

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 
 /*
  * Geography prefixes of system-defined cross-region inference profiles:

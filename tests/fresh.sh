@@ -92,6 +92,7 @@ cleanup() {
 		exit 1
 	fi
 	rm -rf --one-file-system "$work"
+	rm -f "$base.tmp.$$"
 	exit "$rc"
 }
 in_root_procs() {
@@ -120,8 +121,10 @@ if [ ! -s "$base" ]; then
 	tar --zstd -cf "$base.tmp.$$" -C "$work/base" .
 	mv "$base.tmp.$$" "$base"
 	rm -rf --one-file-system "$work/base"
+	echo "fresh: base made in $(($(date +%s) - start)) s: $base"
+else
+	echo "fresh: base cached: $base"
 fi
-echo "fresh: base $base"
 tar --zstd -xf "$base" -C "$root"
 chmod 0755 "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"

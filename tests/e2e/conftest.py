@@ -154,6 +154,8 @@ class Runner:
             "AWS_ACCESS_KEY_ID": simctl.ALLOWED_KEY,
             "AWS_SECRET_ACCESS_KEY": simctl.ALLOWED_SECRET,
             "AWS_ENDPOINT_URL_CLOUDTRAIL": self.sim.url,
+            "AWS_ENDPOINT_URL_STS": self.sim.url,
+            "AWS_ENDPOINT_URL_ORGANIZATIONS": self.sim.url,
             "AWS_REGION": "us-east-1",
             # Hermetic: never the real instance metadata service. Tests of
             # IMDS point AWS_EC2_METADATA_SERVICE_ENDPOINT at the sim.

@@ -278,13 +278,18 @@ test_root_uses_system_paths(void)
 	config_free(&c);
 }
 
-/* As root, the default file is /etc/bedrock-trail/config.yaml, not XDG's. */
+/*
+ * As root, the default file is /etc/bedrock-trail/config.yaml, not XDG's.
+ * Whatever this machine has in /etc, the XDG file must not be read: it
+ * holds an unknown key, so reading it would be an error that names it.
+ */
 static void
 test_root_reads_etc_not_xdg(void)
 {
 	const char *etc = "/etc/bedrock-trail/config.yaml";
 	char dir[256], path[300];
 	struct config c;
+	int rc;
 
 	reset_env();
 	snprintf(dir, sizeof(dir), "%s/rootxdg", home);
@@ -293,12 +298,14 @@ test_root_reads_etc_not_xdg(void)
 	snprintf(dir, sizeof(dir), "%s/rootxdg/bedrock-trail", home);
 	mkdir(dir, 0700);
 	snprintf(path, sizeof(path), "%s/config.yaml", dir);
-	write_file(path, "timeout: 5s\n");
-	T_EQ_INT(config_load_as(&c, NULL, true), 0);
-	T_EQ_STR(config_describe(&c),
-	    access(etc, F_OK) == 0 ? etc : "built-in defaults");
-	T_ASSERT(c.timeout != 5 || access(etc, F_OK) == 0);
-	config_free(&c);
+	write_file(path, "regoins: [us-east-1]\n");
+	t_capture_start();
+	rc = config_load_as(&c, NULL, true);
+	T_ASSERT(strstr(t_capture_end(), path) == NULL);
+	if (rc == 0) {
+		T_ASSERT(c.path == NULL || strcmp(c.path, etc) == 0);
+		config_free(&c);
+	}
 	unlink(path);
 	rmdir(dir);
 	snprintf(dir, sizeof(dir), "%s/rootxdg", home);

@@ -233,10 +233,15 @@ test_imds_faults(void)
 	    answer(5, "500 Oops", "text/plain", "x") };
 	const char *norole[] = { tok, answer(6, "404 Not Found",
 	    "text/plain", "") };
+	const char *portal[] = { answer(7, "200 OK", "text/html",
+	    "<?xml version=\"1.0\"?>\n<html>sign in</html>") };
 	const char *hang[] = { "HANG" }, *log, *err;
 	struct credentials c = { 0 };
 	double start;
 
+	T_EQ_INT(imds(portal, 1, &log, &err, &c), 65);
+	T_EQ_STR(err, "instance metadata: the session token answered is not a "
+	    "token\n");
 	T_EQ_INT(imds(html, 2, &log, &err, &c), 65);
 	T_EQ_STR(err, "instance metadata: the role name answered is not an "
 	    "IAM role name\n");

@@ -8,6 +8,9 @@
  *                  disk); unset: writes are not touched
  *   BT_FAIL_TRUNCATE  when set, ftruncate(2) there fails with EPERM, as on
  *                  an append-only (chattr +a) file
+ *   BT_FAIL_RENAME N  the Nth rename(2) onto the path (1 is the first)
+ *                  fails with EIO: one chosen save of an atomically
+ *                  replaced file
  *
  * Built by the tests (tests/e2e/failio.py), never installed.
  */
@@ -90,4 +93,23 @@ int
 ftruncate64(int fd, off_t length)
 {
 	return ftruncate(fd, length);
+}
+
+int
+rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+	static atomic_int renames;
+	const char *want = getenv("BT_FAIL_PATH");
+	const char *nth = getenv("BT_FAIL_RENAME");
+
+	if (real == NULL)
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT,
+		    "rename");
+	if (nth != NULL && want != NULL && strcmp(to, want) == 0 &&
+	    atomic_fetch_add(&renames, 1) + 1 == atoi(nth)) {
+		errno = EIO;
+		return -1;
+	}
+	return real(from, to);
 }
