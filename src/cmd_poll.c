@@ -217,6 +217,7 @@ render(struct poll *p, struct fetch_job *job, struct batch *b,
 		.disc = p->use_state ? d : NULL };
 	int rc;
 
+	/* The unit whose first batch is a baseline: the region, for now. */
 	if (p->use_state)
 		discoveries_begin(d, p->cfg, &p->state.inventory, job->region);
 	after->region = xstrdup(job->region);

@@ -61,6 +61,7 @@ self=$(cd "$(dirname "$0")" && pwd)/fresh.sh
 top=$(dirname "$(dirname "$self")")
 cache=${FRESH_CACHE:-/var/cache/bedrock-trail}
 base=$cache/fresh-$suite-minbase.tar.zst
+# shellcheck disable=SC2016 # $(SITE) is apt's field, not the shell's
 mirror=${FRESH_MIRROR:-$(apt-get indextargets --format '$(SITE)' \
     "Codename: $suite" 'Created-By: Packages' 2>/dev/null | head -n 1)}
 mirror=${mirror:-http://deb.debian.org/debian}
@@ -77,7 +78,8 @@ inner=""
 # point under $work shows here. Otherwise it leaves the root and says so.
 cleanup() {
 	rc=$?
-	trap - EXIT INT TERM
+	trap - EXIT
+	trap '' INT TERM	# a second Ctrl-C must not stop this half-way
 	if [ -n "$inner" ]; then
 		kill -KILL "$inner" 2>/dev/null || :
 		wait "$inner" 2>/dev/null || :

@@ -145,9 +145,9 @@ def test_seven_days_each_new_thing_once_on_its_day(bt, sim, tmp_path):
 
 
 def test_policy_one_line_per_principal_and_model(bt, sim, tmp_path):
-    cfg, out, disc = files_config(bt, tmp_path, "models_allowed: [\"anthropic.*\","
-        " \"amazon.titan-text-?ite-v1\"]\nmodels_denied: [\"*llama*\", "
-        "\"anthropic.claude-v2*\"]\n")
+    cfg, out, disc = files_config(bt, tmp_path,
+        "models_allowed: [\"anthropic.*\", \"amazon.titan-text-?ite-v1\"]\n"
+        "models_denied: [\"*llama*\", \"anthropic.claude-v2*\"]\n")
     now = sim.clock()
     evs = [call(now - 600 + i, LLAMA, "alice") for i in range(5)]
     evs += [call(now - 500 + i, CLAUDE, "alice") for i in range(3)]
