@@ -21,8 +21,10 @@ WARN := -Wall -Wextra -Wshadow -Wconversion -Wformat=2 -Wstrict-prototypes \
 # new, and a release must still build. `make WERROR=-Werror` for the strict
 # build by hand.
 WERROR ?=
+# Messages point at the IAM policy example where make install puts it.
+IAM_POLICY_PATH := $(DOCDIR)/examples/iam-policy.json
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-DVERSION='"$(VERSION)"' \
+	-DVERSION='"$(VERSION)"' -DIAM_POLICY_PATH='"$(IAM_POLICY_PATH)"' \
 	-Isrc $(WARN) $(WERROR) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread
 
@@ -38,6 +40,11 @@ bedrock-trail: build/main.o build/libbt.a
 
 build/%.o: src/%.c src/*.h build/.werror | build
 	@echo "CC $<"; $(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# A later `make install PREFIX=/usr` must not keep the old path built in.
+build/ct_report.o: build/docdir.stamp
+build/docdir.stamp: FORCE | build
+	@echo '$(IAM_POLICY_PATH)' | cmp -s - $@ || echo '$(IAM_POLICY_PATH)' > $@
 
 # Changes when WERROR does, so that `make check` after `make` recompiles
 # everything with warnings as errors.

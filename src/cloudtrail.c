@@ -34,6 +34,7 @@ struct ct_client {
 	double next_start;	/* monotonic time the limiter allows next */
 	double deadline;	/* monotonic; 0: none */
 	unsigned long requests;
+	const char *endpoint_from;	/* cfg's, for messages */
 };
 
 struct ct_client *
@@ -62,6 +63,8 @@ ct_client_new(const struct config *cfg, const struct credentials *creds,
 		return NULL;
 	}
 	c->max_attempts = cfg->max_attempts;
+	c->endpoint_from = cfg->endpoint_url != NULL ? cfg->endpoint_from
+	    : NULL;
 	/*
 	 * 2% of slack over 1/rate keeps request arrivals at AWS under the
 	 * limit even when one request leaves late and the next on time.
@@ -254,6 +257,8 @@ void
 ct_transport_error(enum http_failure f, const struct http_response *resp,
     struct ct_error *err)
 {
+	char *after, *ms;
+
 	memset(err, 0, sizeof(*err));
 	err->kind = f == HTTP_TOO_LARGE ? CT_MALFORMED : CT_CONNECT;
 	snprintf(err->code, sizeof(err->code), "%s",
@@ -261,12 +266,16 @@ ct_transport_error(enum http_failure f, const struct http_response *resp,
 	    : f == HTTP_DROPPED ? "ConnectionDropped"
 	    : f == HTTP_TOO_LARGE ? "ResponseTooLarge" : "ConnectionFailed");
 	log_clean(err->message, sizeof(err->message), resp->error);
+	/* curl's "port 1 after 0 ms: ": the time says nothing to a reader. */
+	if ((after = strstr(err->message, " after ")) != NULL &&
+	    (ms = strstr(after, " ms: ")) != NULL)
+		memmove(after, ms + 3, strlen(ms + 3) + 1);
 }
 
 bool
 ct_retryable(enum http_failure f, const struct ct_error *err)
 {
-	if (f == HTTP_TIMEOUT || f == HTTP_DROPPED)
+	if (f == HTTP_TIMEOUT || f == HTTP_DROPPED || f == HTTP_UNREACHABLE)
 		return true;
 	if (f != HTTP_OK)
 		return false;
@@ -282,6 +291,8 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 	struct http_response resp;
 	enum http_failure f;
 	int attempt, rc = -1;
+
+	double t0 = monotonic_now();
 
 	memset(page, 0, sizeof(*page));
 	for (attempt = 1; attempt <= c->max_attempts; attempt++) {
@@ -330,6 +341,11 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 		log_verbose("%s: attempt %d of %d failed: %s%s%s", c->region,
 		    attempt, c->max_attempts, err->code,
 		    err->message[0] ? ": " : "", err->message);
+	}
+	if (rc != 0) {
+		err->seconds = monotonic_now() - t0;
+		snprintf(err->endpoint, sizeof(err->endpoint), "%s", c->url);
+		err->endpoint_from = c->endpoint_from;
 	}
 	free(body);
 	return rc;

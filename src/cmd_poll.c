@@ -21,6 +21,7 @@
 #include "regions.h"
 #include "state.h"
 #include "util.h"
+#include "window.h"
 
 struct poll {
 	struct config *cfg;
@@ -38,9 +39,6 @@ struct poll {
 	time_t since, until;	/* the one-off window */
 };
 
-/* LookupEvents answers for the last 90 days; keep a minute of margin. */
-#define LOOKUP_MAX_AGE (90L * 86400 - 60)
-
 /*
  * The region's window: from the cursor less the overlap (or the first-poll
  * lookback), or the one-off window; never older than CloudTrail keeps.
@@ -49,18 +47,18 @@ static void
 region_window(const struct poll *p, const struct region_state *rs,
     struct fetch_job *job)
 {
-	time_t oldest = p->now - LOOKUP_MAX_AGE;
+	time_t oldest;
 	char a[32], b[32];
 
 	if (!p->use_state) {
 		job->start = p->since;
 		job->end = p->until;
 	} else {
-		job->start = rs->has_cursor ? rs->cursor - p->cfg->overlap
-		    : p->now - p->cfg->first_poll_lookback;
+		job->start = window_start(rs, p->cfg->overlap,
+		    p->cfg->first_poll_lookback, p->now);
 		job->end = p->now;
 	}
-	if (job->start >= oldest)
+	if ((oldest = window_clamp(job->start, p->now)) == job->start)
 		return;
 	log_warn("%s: CloudTrail keeps 90 days of events: the window starts "
 	    "at %s instead of %s, and the events between were skipped",

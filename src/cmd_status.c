@@ -23,9 +23,9 @@
 #include "log.h"
 #include "state.h"
 #include "util.h"
+#include "window.h"
 
 /* As poll: LookupEvents answers for the last 90 days, less a minute. */
-#define STATUS_MAX_AGE	(90L * 86400 - 60)
 
 #define STATUS_ENDPOINT	"https://cloudtrail.REGION.amazonaws.com"
 
@@ -43,6 +43,7 @@ struct status {
 	int state_status;
 	struct status_file store, key;
 	time_t now;
+	const char *service_config;	/* exists, but not in use */
 };
 
 static void
@@ -70,15 +71,13 @@ status_region(const struct status *s, const char *region)
 	return NULL;
 }
 
-/* The next poll's window, exactly as poll computes it. */
+/* The next poll's window, through poll's own functions. */
 static void
 status_window(const struct status *s, const struct region_state *rs,
     time_t *start, time_t *end)
 {
-	*start = rs != NULL && rs->has_cursor ? rs->cursor - s->cfg->overlap :
-	    s->now - s->cfg->first_poll_lookback;
-	if (*start < s->now - STATUS_MAX_AGE)
-		*start = s->now - STATUS_MAX_AGE;
+	*start = window_clamp(window_start(rs, s->cfg->overlap,
+	    s->cfg->first_poll_lookback, s->now), s->now);
 	*end = s->now;
 }
 
@@ -114,6 +113,10 @@ status_print_text(const struct status *s)
 	time_t start, end;
 
 	printf("config file:  %s\n", config_describe(cfg));
+	if (s->service_config != NULL)
+		printf("              (not %s, the service's: to use it, run "
+		    "as the service user with -c %s)\n", s->service_config,
+		    s->service_config);
 	printf("regions:      ");
 	for (size_t i = 0; i < cfg->regions.n; i++)
 		printf("%s%s", i ? ", " : "", cfg->regions.v[i]);
@@ -127,6 +130,8 @@ status_print_text(const struct status *s)
 	printf("store:        %s (%s)\n", s->store.path, s->store.mode);
 	printf("key file:     %s (%s)\n", s->key.path, s->key.mode);
 	printf("state file:   %s\n", cfg->state_file);
+	printf("output:       %s\n", strcmp(cfg->output, "-") == 0 ?
+	    "standard output" : cfg->output);
 	for (size_t i = 0; i < cfg->regions.n; i++) {
 		const struct region_state *rs =
 		    status_region(s, cfg->regions.v[i]);
@@ -244,6 +249,9 @@ status_print_json(const struct status *s)
 	cJSON_AddItemToObject(o, "store", status_json_file(&s->store));
 	cJSON_AddItemToObject(o, "key_file", status_json_file(&s->key));
 	cJSON_AddStringToObject(o, "state_file", cfg->state_file);
+	cJSON_AddStringToObject(o, "output", cfg->output);
+	cJSON_AddItemToObject(o, "service_config_not_in_use",
+	    status_json_string(s->service_config));
 	cJSON_AddItemToObject(o, "cursors", status_json_cursors(s));
 	if ((text = cJSON_PrintUnformatted(o)) == NULL) {
 		log_error("out of memory");
@@ -268,6 +276,7 @@ cmd_status(struct cli *cli, struct config *cfg)
 		log_error("usage error: status prints text or json, not csv");
 		return EX_USAGE;
 	}
+	s.service_config = config_service_file_unused(&cli->over);
 	s.state_status = state_load(cfg->state_file, &s.state);
 	s.creds_status = credentials_resolve(cfg, &s.creds);
 	/* Without credentials the stored regions are unknown: no verdict. */

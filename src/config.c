@@ -162,6 +162,8 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	if ((v = config_env("AWS_PROFILE")) != NULL)
 		config_set(&cfg->profile, v);
 
+	if (cfg->endpoint_url != NULL)
+		cfg->endpoint_from = "endpoint_url in the config file";
 	if ((v = o->endpoint_url) != NULL)
 		from = "--endpoint-url";
 	for (size_t i = 0; v == NULL && i < 2; i++)
@@ -172,8 +174,10 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 		log_error("%s: invalid endpoint url '%s': %s", from,
 		    log_clean(buf, sizeof(buf), v), problem);
 		nerr++;
-	} else if (v != NULL)
+	} else if (v != NULL) {
 		config_set(&cfg->endpoint_url, v);
+		cfg->endpoint_from = from;
+	}
 
 	if ((v = o->ca_bundle) != NULL || (v = config_env("AWS_CA_BUNDLE")))
 		config_set(&cfg->ca_bundle, v);
@@ -224,9 +228,9 @@ config_load_as(struct config *cfg, const struct config_overrides *o,
 		o = &none;
 	defpath = config_defaults(cfg, as_root);
 	if (o->config_path != NULL)
-		nerr += config_read_file(cfg, o->config_path, true);
+		nerr += config_read_file(cfg, o->config_path, true) != 0;
 	else if (defpath != NULL)
-		nerr += config_read_file(cfg, defpath, false);
+		nerr += config_read_file(cfg, defpath, false) != 0;
 	free(defpath);
 	nerr += config_overlay(cfg, o);
 	config_credentials_default(cfg);
@@ -287,6 +291,21 @@ config_default_regions(struct config *cfg, const struct strlist *stored)
 		return EX_CONFIG;
 	}
 	return 0;
+}
+
+const char *
+config_service_file_unused_at(const char *service_path,
+    const struct config_overrides *o, bool as_root)
+{
+	if (as_root || o->config_path != NULL || access(service_path, F_OK) != 0)
+		return NULL;
+	return service_path;
+}
+
+const char *
+config_service_file_unused(const struct config_overrides *o)
+{
+	return config_service_file_unused_at(ROOT_CONFIG, o, geteuid() == 0);
 }
 
 const char *

@@ -465,7 +465,6 @@ config_document(struct config_parse *p, yaml_parser_t *y, FILE *f)
 	yaml_document_delete(&more);
 }
 
-/* Returns the number of problems reported. */
 int
 config_read_file(struct config *cfg, const char *path, bool must_exist)
 {
@@ -479,25 +478,25 @@ config_read_file(struct config *cfg, const char *path, bool must_exist)
 			return 0;
 		log_error("%s: cannot read config file: %s", path,
 		    strerror(errno));
-		return 1;
+		return -1;
 	}
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		log_error("%s: cannot read config file: %s", path,
 		    strerror(EISDIR));
 		fclose(f);
-		return 1;
+		return -1;
 	}
 	cfg->path = xstrdup(path);
 	if (!yaml_parser_initialize(&y)) {
 		log_error("%s: out of memory", path);
 		fclose(f);
-		return 1;
+		return -1;
 	}
 	yaml_parser_set_input_file(&y, f);
 	config_document(&p, &y, f);
 	yaml_parser_delete(&y);
 	fclose(f);
-	return p.nerr;
+	return p.nerr > 0 ? -1 : 0;
 }
 
 const char *

@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "fileio.h"
+#include "json.h"
 #include "log.h"
 #include "owner.h"
 #include "util.h"
@@ -349,14 +350,6 @@ store_open(const char *path, const unsigned char key[KEY_LEN],
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	return rc;
-}
-
-static const char *
-json_string(const cJSON *obj, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
 /* The decrypted JSON into out; anything missing or mistyped is corrupt. */

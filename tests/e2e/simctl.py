@@ -459,8 +459,8 @@ def _openssl(*args, cwd):
         raise SimError("openssl %s: %s" % (args[0], r.stderr.decode()))
 
 
-def make_test_ca(tmpdir):
-    """A CA and a server certificate for 127.0.0.1 and localhost.
+def make_test_ca(tmpdir, names=("localhost",)):
+    """A CA and a server certificate for 127.0.0.1 and the DNS names.
     Returns dict(ca=, cert=, key=) of paths (strings)."""
     d = Path(tmpdir)
     d.mkdir(parents=True, exist_ok=True)
@@ -468,7 +468,8 @@ def make_test_ca(tmpdir):
     ext.write_text("basicConstraints=critical,CA:FALSE\n"
         "keyUsage=critical,digitalSignature,keyEncipherment\n"
         "extendedKeyUsage=serverAuth\n"
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        "subjectAltName=IP:127.0.0.1,%s\n" % ",".join("DNS:" + n
+            for n in names))
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
         "-keyout", "ca.key", "-out", "ca.pem", "-subj",
         "/CN=bedrock-trail test CA", "-addext",

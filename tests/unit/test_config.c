@@ -923,6 +923,23 @@ test_example_config_names_every_key(void)
 	unlink(tmp);
 }
 
+static void
+test_service_config_unused_only_for_a_user_without_c(void)
+{
+	struct config_overrides none = { 0 }, with_c = { 0 };
+	char path[] = "/tmp/bt-test-service-XXXXXX";
+	int fd = mkstemp(path);
+
+	T_ASSERT(fd >= 0);
+	close(fd);
+	with_c.config_path = path;
+	T_EQ_STR(config_service_file_unused_at(path, &none, false), path);
+	T_EQ_STR(config_service_file_unused_at(path, &none, true), NULL);
+	T_EQ_STR(config_service_file_unused_at(path, &with_c, false), NULL);
+	unlink(path);
+	T_EQ_STR(config_service_file_unused_at(path, &none, false), NULL);
+}
+
 int
 main(void)
 {
@@ -979,6 +996,7 @@ main(void)
 	T_RUN(test_free_accepts_null_and_freed);
 	T_RUN(test_example_config_is_the_defaults);
 	T_RUN(test_example_config_names_every_key);
+	T_RUN(test_service_config_unused_only_for_a_user_without_c);
 	if (rmdir(home) == -1)
 		perror(home);
 	return T_DONE();

@@ -127,6 +127,7 @@ test_the_deadline_cuts_a_request_short(void)
 	tserver_stop(&s);
 }
 
+/* Refused: transient (a service not up yet), retried like a timeout. */
 static void
 test_a_refused_connection_is_a_connect_failure(void)
 {
@@ -139,7 +140,7 @@ test_a_refused_connection_is_a_connect_failure(void)
 	T_EQ_INT(tserver_start(&s, canned, NULL), 0);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
 	tserver_stop(&s);
-	T_EQ_INT(http_post(c, url, NULL, 0, "{}", 2, &r), HTTP_CONNECT);
+	T_EQ_INT(http_post(c, url, NULL, 0, "{}", 2, &r), HTTP_UNREACHABLE);
 	T_ASSERT(strstr(r.error, "127.0.0.1") != NULL);
 	http_client_free(c);
 }
