@@ -294,6 +294,21 @@ config_default_regions(struct config *cfg, const struct strlist *stored)
 }
 
 const char *
+config_service_file_unused_at(const char *service_path,
+    const struct config_overrides *o, bool as_root)
+{
+	if (as_root || o->config_path != NULL || access(service_path, F_OK) != 0)
+		return NULL;
+	return service_path;
+}
+
+const char *
+config_service_file_unused(const struct config_overrides *o)
+{
+	return config_service_file_unused_at(ROOT_CONFIG, o, geteuid() == 0);
+}
+
+const char *
 config_describe(const struct config *cfg)
 {
 	return cfg->path != NULL ? cfg->path : "built-in defaults";
@@ -316,6 +331,9 @@ config_free(struct config *cfg)
 	free(cfg->credentials_file);
 	free(cfg->key_file);
 	free(cfg->profile);
+	free(cfg->role_arn);
+	free(cfg->external_id);
+	free(cfg->role_session_name);
 	free(cfg->endpoint_url);
 	free(cfg->ca_bundle);
 	free(cfg->log_format);
