@@ -88,6 +88,7 @@ bench: all
 # there would start polling before anyone ran `connect`. See README.md.
 DOC_FILES = README.md LICENSE
 DOC_EXAMPLES = config.yaml service-config.yaml iam-policy.json \
+	role-trust-policy.json \
 	bedrock-trail-poll.service bedrock-trail-poll.timer \
 	bedrock-trail-alert.service logrotate.conf \
 	jq-recipes.md vector.toml discoveries.yaml vector-discoveries.toml

@@ -133,20 +133,22 @@ add_header(struct sigv4_header *h, size_t *nh, const char *name,
 }
 
 /*
- * Signs and sends one request; the headers live only for this call.
- * Returns -1, sending nothing, when the request cannot be signed.
+ * Signs and sends one request with k, the credentials current now; the
+ * headers live only for this call. Returns -1, sending nothing, when the
+ * request cannot be signed.
  */
 static int
-send_signed(struct ct_client *c, const char *body, size_t len,
-    struct http_response *resp, enum http_failure *f)
+send_signed(struct ct_client *c, const struct credentials *k,
+    const char *body, size_t len, struct http_response *resp,
+    enum http_failure *f)
 {
 	char amzdate[17];
 	struct sigv4_header h[5];
 	size_t nh = 0;
 	struct sigv4_request req = { .method = "POST", .path = c->path,
 		.query = "", .headers = h, .payload = body, .payload_len = len };
-	struct sigv4_signer s = { .access_key_id = c->creds->access_key_id,
-		.secret_access_key = c->creds->secret_access_key,
+	struct sigv4_signer s = { .access_key_id = k->access_key_id,
+		.secret_access_key = k->secret_access_key,
 		.region = c->region, .service = "cloudtrail", .time = time(NULL) };
 	char *auth, *lines[6];
 	size_t i;
@@ -156,9 +158,8 @@ send_signed(struct ct_client *c, const char *body, size_t len,
 	add_header(h, &nh, "Host", c->host);
 	add_header(h, &nh, "X-Amz-Date", amzdate);
 	add_header(h, &nh, "X-Amz-Target", TARGET);
-	if (c->creds->session_token != NULL)
-		add_header(h, &nh, "X-Amz-Security-Token",
-		    c->creds->session_token);
+	if (k->session_token != NULL)
+		add_header(h, &nh, "X-Amz-Security-Token", k->session_token);
 	req.nheaders = nh;
 	if ((auth = sigv4_authorization(&s, &req)) == NULL)
 		return -1;
@@ -184,6 +185,18 @@ signing_error(struct ct_error *err)
 	snprintf(err->code, sizeof(err->code), "SigningFailed");
 	snprintf(err->message, sizeof(err->message),
 	    "OpenSSL could not compute the SigV4 signature");
+}
+
+/* A refresh that failed has been reported; the request is not sent. */
+static void
+refresh_error(int rc, struct ct_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->kind = rc == EX_UNAVAILABLE ? CT_CONNECT : rc == EX_DATAERR ?
+	    CT_MALFORMED : CT_AUTH;
+	snprintf(err->code, sizeof(err->code), "CredentialRefreshFailed");
+	snprintf(err->message, sizeof(err->message), "the credentials expire "
+	    "and could not be fetched again (see above)");
 }
 
 static void
@@ -283,6 +296,9 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 
 	memset(page, 0, sizeof(*page));
 	for (attempt = 1; attempt <= c->max_attempts; attempt++) {
+		struct credentials k;
+		int krc;
+
 		if (attempt > 1)
 			backoff(c, attempt - 1);
 		if (past_deadline(c, err)) {
@@ -290,7 +306,14 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 			break;
 		}
 		wait_for_slot(c);
-		if (send_signed(c, body, len, &resp, &f) == -1) {
+		if ((krc = credentials_current(c->creds, &k)) != 0) {
+			refresh_error(krc, err);
+			err->attempts = attempt;
+			break;
+		}
+		krc = send_signed(c, &k, body, len, &resp, &f);
+		credentials_clear(&k);
+		if (krc == -1) {
 			signing_error(err);
 			err->attempts = attempt;
 			break;

@@ -91,19 +91,15 @@ static void
 status_print_creds(const struct status *s)
 {
 	const struct credentials *c = &s->creds;
-	const char *name = credentials_source_name(c->source);
-	char masked[32];
+	char *d;
 
 	if (s->creds_status != 0 || c->source == CRED_NONE) {
 		printf("credentials:  none\n");
 		return;
 	}
-	credentials_mask_key_id(c->access_key_id, masked, sizeof(masked));
-	if (c->origin != NULL && strcmp(c->origin, name) != 0)
-		printf("credentials:  %s (%s), access key %s\n", name,
-		    c->origin, masked);
-	else
-		printf("credentials:  %s, access key %s\n", name, masked);
+	d = credentials_describe(c);
+	printf("credentials:  %s\n", d);
+	free(d);
 	if (c->source == CRED_STORE && getenv("AWS_ACCESS_KEY_ID") != NULL)
 		printf("              (AWS_ACCESS_KEY_ID is set too: the "
 		    "stored connection comes first)\n");
@@ -197,6 +193,10 @@ status_json_creds(const struct status *s)
 	    status_json_string(have ? c->origin : NULL));
 	cJSON_AddItemToObject(o, "access_key_id",
 	    status_json_string(have ? masked : NULL));
+	cJSON_AddItemToObject(o, "identity",
+	    status_json_string(have ? c->identity_arn : NULL));
+	cJSON_AddItemToObject(o, "expiration", have && c->expiration != 0 ?
+	    status_json_time(c->expiration) : cJSON_CreateNull());
 	return o;
 }
 

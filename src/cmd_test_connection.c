@@ -3,6 +3,7 @@
  * the last hour, the first event source). Changes nothing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -22,7 +23,6 @@ check_region(const struct config *cfg, const struct credentials *creds,
 		.start = now - 3600, .end = now, .max_results = 1 };
 	struct ct_page page;
 	struct ct_error err;
-	char masked[32];
 	int status = 0;
 
 	if (client == NULL)
@@ -37,11 +37,7 @@ check_region(const struct config *cfg, const struct credentials *creds,
 			status = ct_exit_code(err.kind);
 		}
 	} else {
-		credentials_mask_key_id(creds->access_key_id, masked,
-		    sizeof(masked));
-		printf("%s: connection to AWS CloudTrail works "
-		    "(credentials: %s, access key %s)\n", region,
-		    credentials_source_name(creds->source), masked);
+		printf("%s: connection to AWS CloudTrail works\n", region);
 		ct_page_free(&page);
 	}
 	ct_client_free(client);
@@ -51,8 +47,12 @@ check_region(const struct config *cfg, const struct credentials *creds,
 int
 connection_check(const struct config *cfg, const struct credentials *creds)
 {
+	char *d = credentials_describe(creds);
 	int status = 0, rc;
 
+	/* Which credentials, whose, and until when: before any verdict. */
+	printf("credentials: %s\n", d);
+	free(d);
 	for (size_t i = 0; i < cfg->regions.n; i++) {
 		log_set_context(NULL, cfg->regions.v[i]);
 		rc = check_region(cfg, creds, cfg->regions.v[i]);

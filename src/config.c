@@ -331,6 +331,9 @@ config_free(struct config *cfg)
 	free(cfg->credentials_file);
 	free(cfg->key_file);
 	free(cfg->profile);
+	free(cfg->role_arn);
+	free(cfg->external_id);
+	free(cfg->role_session_name);
 	free(cfg->endpoint_url);
 	free(cfg->ca_bundle);
 	free(cfg->log_format);

@@ -49,6 +49,9 @@ struct config {
 	char *credentials_file;
 	char *key_file;
 	char *profile;
+	char *role_arn;		/* a role to assume with what the chain found */
+	char *external_id;
+	char *role_session_name;	/* NULL: bedrock-trail */
 	char *endpoint_url;	/* NULL: https://cloudtrail.REGION.amazonaws.com */
 	/* Where endpoint_url came from, for messages: "--endpoint-url"... */
 	const char *endpoint_from;
@@ -92,6 +95,9 @@ void config_regions_partition(struct config *cfg, const char *partition);
 
 /* True for region codes like us-east-1, eu-central-2, us-gov-west-1. */
 bool config_region_valid(const char *region);
+
+/* True for arn:aws:iam::111122223333:role/NAME (any partition). */
+bool config_role_arn_valid(const char *arn);
 
 /*
  * The service's configuration (service_path, for root) when it exists and

@@ -13,6 +13,8 @@
 #include "config.h"
 
 #define REGION_HINT	"use a region code such as us-east-1"
+#define ROLE_ARN_HINT	"use a role ARN such as " \
+    "arn:aws:iam::111122223333:role/BedrockTrailReader"
 #define URL_HINT	"use a URL that starts with https://"
 
 /*

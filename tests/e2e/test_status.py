@@ -94,7 +94,8 @@ def test_json_has_every_key(conn, sim):
         "regions_from": "stored connection",
         "endpoint": sim.url,
         "credentials": {"source": "stored connection",
-            "origin": str(conn.store), "access_key_id": MASKED},
+            "origin": str(conn.store), "access_key_id": MASKED,
+            "identity": None, "expiration": None},
         "store": {"path": str(conn.store), "mode": "0600"},
         "key_file": {"path": str(conn.key), "mode": "0600"},
         "state_file": str(conn.state), "output": "-",
@@ -146,7 +147,7 @@ def test_no_credentials_shows_everything_then_exits_77(conn, sim):
     assert r.rc == 77, r
     doc = json.loads(r.out)
     assert doc["credentials"] == {"source": "none", "origin": None,
-        "access_key_id": None}
+        "access_key_id": None, "identity": None, "expiration": None}
     assert doc["regions"] == ["us-east-1"]
     assert doc["store"] == {"path": str(conn.store), "mode": None}
     assert sim.stats() == []

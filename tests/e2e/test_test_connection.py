@@ -17,8 +17,8 @@ def first_line(r):
 def test_succeeds_and_names_the_credential_source(bt, sim):
     r = bt(["test-connection"])
     assert r.rc == 0, r
-    assert r.out == ("us-east-1: connection to AWS CloudTrail works "
-        "(credentials: environment, access key AKID****MPLE)\n")
+    assert r.out == ("credentials: environment, access key AKID****MPLE\n"
+        "us-east-1: connection to AWS CloudTrail works\n")
     reqs = sim.stats()
     assert len(reqs) == 1 and reqs[0]["status"] == 200
 
@@ -27,7 +27,7 @@ def test_checks_every_configured_region(bt, sim):
     r = bt(["-r", "us-east-1,eu-west-1", "test-connection"])
     assert r.rc == 0, r
     assert [l.split(":")[0] for l in r.out.splitlines()] == [
-        "us-east-1", "eu-west-1"]
+        "credentials", "us-east-1", "eu-west-1"]
     assert sorted(q["region"] for q in sim.stats()) == [
         "eu-west-1", "us-east-1"]
 

@@ -811,6 +811,30 @@ test_region_codes(void)
 }
 
 static void
+test_role_arns(void)
+{
+	static const char *const good[] = {
+		"arn:aws:iam::111122223333:role/BedrockTrailReader",
+		"arn:aws-us-gov:iam::111122223333:role/path/to/Reader",
+		"arn:aws-cn:iam::111122223333:role/a+b=c,d.e@f_g-h",
+	};
+	static const char *const bad[] = {
+		"", "BedrockTrailReader", "arn:aws:iam::11112222333:role/R",
+		"arn:aws:iam::111122223333:user/R", "arn:aws:sts::111122223333:"
+		"assumed-role/R/s", "arn:aws:iam::111122223333:role/",
+		"arn:aws:iam::111122223333:role/bad name",
+		"arn:azure:iam::111122223333:role/R",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!config_role_arn_valid(good[i]))
+			T_FAIL("'%s' should be valid", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (config_role_arn_valid(bad[i]))
+			T_FAIL("'%s' should be invalid", bad[i]);
+}
+
+static void
 test_extra_field_names(void)
 {
 	T_EQ_STR(extra_field_name(EXTRA_SOURCE_IP), "sourceIPAddress");
@@ -853,7 +877,8 @@ test_example_config_names_every_key(void)
 		"first_poll_lookback", "overlap", "output", "state_file",
 		"credentials_file", "key_file", "profile", "endpoint_url",
 		"ca_bundle", "max_requests_per_second", "max_attempts",
-		"timeout", "max_run_time", "extra_fields",
+		"timeout", "max_run_time", "extra_fields", "role_arn",
+		"external_id", "role_session_name",
 	};
 	char line[512], tmp[300];
 	struct strbuf all = { 0 };
@@ -890,6 +915,10 @@ test_example_config_names_every_key(void)
 	T_EQ_STR(t_captured, "");
 	T_EQ_INT(c.regions.n, 2);
 	T_EQ_STR(c.key_file, "/etc/bedrock-trail/master.key");
+	T_EQ_STR(c.role_arn, "arn:aws:iam::111122223333:role/"
+	    "BedrockTrailReader");
+	T_EQ_STR(c.external_id, "bt-7f3c9a1e-2b64-4c0e-9d5a-31e8c0f4a6b2");
+	T_EQ_STR(c.role_session_name, "bedrock-trail");
 	config_free(&c);
 	unlink(tmp);
 }
@@ -962,6 +991,7 @@ main(void)
 	T_RUN(test_stored_regions_only_when_none_configured);
 	T_RUN(test_invalid_stored_region);
 	T_RUN(test_region_codes);
+	T_RUN(test_role_arns);
 	T_RUN(test_extra_field_names);
 	T_RUN(test_free_accepts_null_and_freed);
 	T_RUN(test_example_config_is_the_defaults);

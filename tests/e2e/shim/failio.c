@@ -11,12 +11,17 @@
  *   BT_FAIL_RENAME N  the Nth rename(2) onto the path (1 is the first)
  *                  fails with EIO: one chosen save of an atomically
  *                  replaced file
+ *   BT_FAIL_KILL   when set, the process is killed (SIGKILL) where the
+ *                  write or the rename above would fail: after the last
+ *                  byte that had room, or instead of the Nth rename; an
+ *                  exact instant for a kill
  *
  * Built by the tests (tests/e2e/failio.py), never installed.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +64,11 @@ write(int fd, const void *buf, size_t len)
 	if (after == NULL || !targeted(fd))
 		return real(fd, buf, len);
 	room = atoll(after) - atomic_load(&written);
+	if (getenv("BT_FAIL_KILL") != NULL && (long long)len > room) {
+		if (room > 0)
+			real(fd, buf, (size_t)room);
+		raise(SIGKILL);
+	}
 	if (room <= 0) {
 		errno = ENOSPC;
 		return -1;
@@ -108,6 +118,8 @@ rename(const char *from, const char *to)
 		    "rename");
 	if (nth != NULL && want != NULL && strcmp(to, want) == 0 &&
 	    atomic_fetch_add(&renames, 1) + 1 == atoi(nth)) {
+		if (getenv("BT_FAIL_KILL") != NULL)
+			raise(SIGKILL);
 		errno = EIO;
 		return -1;
 	}
