@@ -451,6 +451,10 @@ guard_files(const struct command *cmd, const struct cli *cli,
 			rc = owner_check_write(cfg->state_file, "state file");
 		if (rc == 0)
 			rc = owner_check_write(cfg->output, "output file");
+		if (rc == 0 && cfg->discoveries_output != NULL &&
+		    cli->since == NULL && cli->until == NULL)
+			rc = owner_check_write(cfg->discoveries_output,
+			    "discoveries file");
 	} else if (cmd->run == cmd_connect) {
 		rc = owner_check_write(cfg->credentials_file,
 		    "credential store");
