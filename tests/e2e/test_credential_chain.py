@@ -5,10 +5,11 @@ poll. The simulator plays STS, IMDSv2 and the container endpoint, and
 records who called what with which keys."""
 
 import json
-import os
 import re
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -492,3 +493,77 @@ def test_refresh_assumed_role_during_a_long_poll(conn, sim, tmp_path):
         r = conn.bt(["-c", cfg, "-v", "poll"], env=env, timeout=180)
     check_refresh(sim, r, want, "sts", tmp_path)
     assert len(calls(sim, "sts", "AssumeRole")) >= 3
+
+
+@pytest.mark.slow
+def test_refresh_that_fails_stops_the_region_before_keys_expire(conn, sim,
+        tmp_path):
+    """STS refuses the refresh: the region stops with the refusal and the
+    refresh failure, emits nothing and keeps its cursor; no request ever
+    goes out with expired keys."""
+    sim.config(credential_lifetime=120)
+    sim.add_role(READER, trusted=[simctl.ACCOUNT])
+    generate(sim, "111122223333", count=2500, seed=7)
+    sim.faults([{"service": "sts", "action": "AssumeRole", "kind": "error",
+        "status": 403, "code": "AccessDenied", "message": "refresh refused",
+        "after": 1, "count": 1000}])
+    cfg = role_config(conn)
+    with Clocks(sim, tmp_path, 10) as clocks:
+        env = env_for(sim, AWS_ACCESS_KEY_ID=KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET, **clocks.env())
+        r = conn.bt(["-c", cfg, "poll"], env=env, timeout=180)
+    assert r.rc == 77, r
+    assert r.out == ""
+    lines = r.err.splitlines()
+    assert lines[:2] == [AUTH,
+        "region us-east-1: AccessDenied: refresh refused"], r.err
+    assert "region us-east-1: CredentialRefreshFailed: the credentials " \
+        "expire and could not be fetched again (see above)" in lines
+    tl = timeline(sim, "sts")
+    assert len(tl) == 1
+    (_, expires, key), = tl
+    looks = calls(sim, "cloudtrail", "LookupEvents")
+    assert looks and all(q["access_key_id"] == key and
+        q["sim_time"] < expires and q["status"] == 200 for q in looks)
+    state = json.loads(conn.bt.state_path.read_text()) \
+        if conn.bt.state_path.exists() else {}
+    assert "cursor" not in json.dumps(state)
+
+
+def test_no_secret_in_output_state_or_cmdline(conn, sim, tmp_path):
+    """-v output, the state file and /proc/PID/cmdline while a poll runs
+    with a role on top of the instance role."""
+    sim.imds(enabled=True, role_name="web-01", account="555566667777")
+    sim.add_role(READER, external_id="ext-secret-ish",
+        trusted=["555566667777"])
+    generate(sim, "111122223333", count=60)
+    sim.faults([{"kind": "slow", "seconds": 2, "count": 1}])
+    cfg = role_config(conn, "ext-secret-ish")
+    env = conn.bt.env(env_for(sim, AWS_EC2_METADATA_DISABLED=None))
+    p = subprocess.Popen([str(conn.bt.binary), "-c", str(cfg), "-v", "poll"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=str(tmp_path))
+    cmdlines = []
+    deadline = time.time() + 20
+    while p.poll() is None and time.time() < deadline:
+        try:
+            cmdlines.append(Path("/proc/%d/cmdline" % p.pid).read_bytes()
+                .decode(errors="replace"))
+        except OSError:
+            break
+        time.sleep(0.1)
+    out, err = p.communicate(timeout=60)
+    out, err = out.decode(), err.decode()
+    assert p.returncode == 0, err
+    assert cmdlines and all("poll" in c for c in cmdlines)
+    issued = sim.call("GET", "/_sim/credentials?full=1")["credentials"]
+    assert any(c.get("source") == "imds" for c in issued)
+    state = conn.bt.state_path.read_text()
+    for text in [out, err, state] + cmdlines:
+        assert_no_secret(text)
+        assert "ext-secret-ish" not in text
+    # -v names every credential fetched, masked, and when it expires.
+    assert re.search(r"credentials: fetched instance role ASIA\*\*\*\*\w{4} "
+        r"at \S+Z, expire \S+Z", err), err
+    assert re.search(r"credentials: fetched assumed role ASIA\*\*\*\*\w{4} "
+        r"at \S+Z, expire \S+Z", err), err
