@@ -61,22 +61,40 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+static void strbuf_grow(struct strbuf *, size_t);
+
+/* Appends the formatted text; -1 (nothing added) if it cannot be formatted. */
+static int __attribute__((format(printf, 2, 0)))
+strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n >= 0) {
+		strbuf_grow(sb, (size_t)n);
+		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, again);
+		sb->len += (size_t)n;
+	}
+	va_end(again);
+	return n < 0 ? -1 : 0;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {
 	struct strbuf sb = { 0 };
 	va_list ap;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (rc == -1)
 		out_of_memory();
-	sb.buf = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(sb.buf, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if (sb.buf == NULL)
+		strbuf_add(&sb, "", 0);
 	return sb.buf;
 }
 
@@ -124,18 +142,10 @@ void
 strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	(void)strbuf_vaddf(sb, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	strbuf_grow(sb, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	sb->len += (size_t)n;
 }
 
 void
