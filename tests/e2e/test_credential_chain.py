@@ -567,3 +567,52 @@ def test_no_secret_in_output_state_or_cmdline(conn, sim, tmp_path):
         r"at \S+Z, expire \S+Z", err), err
     assert re.search(r"credentials: fetched assumed role ASIA\*\*\*\*\w{4} "
         r"at \S+Z, expire \S+Z", err), err
+
+
+def sso_cache(bt, session, token, expires_in):
+    import hashlib
+    cache = bt.home / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / (hashlib.sha1(session.encode()).hexdigest() + ".json")) \
+        .write_text(json.dumps({"startUrl": "https://corp.awsapps.com/start",
+        "region": "us-east-1", "accessToken": token,
+        "expiresAt": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+            time.gmtime(time.time() + expires_in))}))
+
+
+SSO_CONFIG = ("[profile sso]\nsso_session = corp\nsso_account_id = "
+    "111122223333\nsso_role_name = BedrockTrailReader\n\n[sso-session corp]\n"
+    "sso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n")
+
+
+def test_sso_profile_polls_with_the_cached_login(conn, sim, tmp_path):
+    sim.sso("sso-access-token-0123", user="alice",
+        roles=["111122223333/BedrockTrailReader"])
+    want = generate(sim, "111122223333")
+    sso_cache(conn.bt, "corp", "sso-access-token-0123", 3600)
+    env = env_for(sim, aws_files(tmp_path, SSO_CONFIG), AWS_PROFILE="sso",
+        AWS_ENDPOINT_URL_SSO=sim.url)
+    r = conn(["poll"], env=env)
+    assert r.rc == 0, r
+    assert set(ids(r)) == want
+    (g,) = calls(sim, "sso")
+    assert g["params"] == {"role_name": "BedrockTrailReader",
+        "account_id": "111122223333"}
+    r = conn(["status"], env=env)
+    assert re.search(r"^credentials:  IAM Identity Center \(SSO\) \(corp\), "
+        r"access key ASIA\*\*\*\*\w{4} \(expires \d\d:\d\dZ\)$", r.out,
+        re.M), r.out
+    assert "sso-access-token-0123" not in r.out + r.err
+
+
+def test_sso_expired_login_is_77_naming_the_login_command(conn, sim,
+        tmp_path):
+    sim.sso("sso-access-token-0123", roles=["111122223333/BedrockTrailReader"])
+    sso_cache(conn.bt, "corp", "sso-access-token-0123", -60)
+    env = env_for(sim, aws_files(tmp_path, SSO_CONFIG), AWS_PROFILE="sso",
+        AWS_ENDPOINT_URL_SSO=sim.url)
+    r = conn(["poll"], env=env)
+    assert r.rc == 77, r
+    assert r.err.splitlines()[0] == ("sso: the cached login has expired: "
+        "run `aws sso login --profile sso`")
+    assert calls(sim, "sso") == [] and r.out == ""
