@@ -616,3 +616,27 @@ def test_sso_expired_login_is_77_naming_the_login_command(conn, sim,
     assert r.err.splitlines()[0] == ("sso: the cached login has expired: "
         "run `aws sso login --profile sso`")
     assert calls(sim, "sso") == [] and r.out == ""
+
+
+def test_credential_process_profile_as_the_source_of_a_role(conn, sim,
+        tmp_path):
+    """credential_process gives the keys (run without a shell), and a
+    second profile assumes a role with them."""
+    script = tmp_path / "get-creds"
+    script.write_text("#!/bin/sh\nprintf '%%s' '{\"Version\": 1, "
+        "\"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\"}'\n" % (
+        KEY, SECRET))
+    script.chmod(0o700)
+    sim.add_role(READER, trusted=[simctl.ACCOUNT])
+    want = generate(sim, "111122223333")
+    files = aws_files(tmp_path, "[profile proc]\ncredential_process = %s "
+        "--profile \"two words\"\n[profile reader]\nrole_arn = %s\n"
+        "source_profile = proc\n" % (script, READER))
+    r = conn(["status"], env=env_for(sim, files, AWS_PROFILE="proc"))
+    assert "credentials:  credential_process (profile proc), access key " \
+        "%s\n" % MASKED in r.out, r.out
+    r = conn(["poll"], env=env_for(sim, files, AWS_PROFILE="reader"))
+    assert r.rc == 0, r
+    assert set(ids(r)) == want
+    (ar,) = calls(sim, "sts", "AssumeRole")
+    assert ar["access_key_id"] == KEY
