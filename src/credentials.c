@@ -242,7 +242,6 @@ chain_run(const struct config *cfg, struct cred_plan *plan,
 	chain_add_role(cfg, plan);
 	if ((rc = chain_target(cfg, plan, &t)) != 0)
 		return rc;
-	/* The probes below need the region only once they find something. */
 	if ((rc = cred_plan_run(plan, &t, out)) != CRED_ABSENT ||
 	    plan->profile == NULL)
 		return rc;

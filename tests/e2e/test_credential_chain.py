@@ -642,3 +642,34 @@ def test_credential_process_profile_as_the_source_of_a_role(conn, sim,
     assert set(ids(r)) == want
     (ar,) = calls(sim, "sts", "AssumeRole")
     assert ar["access_key_id"] == KEY
+
+
+@pytest.mark.slow
+def test_failed_refresh_keeps_live_keys_then_stops(conn, sim, tmp_path):
+    """Keys living 900 s are stale at 600 s; STS refuses every refresh:
+    the old keys go on signing, with one warning, until a minute before
+    they expire, refreshes are tried every 15 s and not at each request,
+    then the region stops. No request is ever signed with expired keys."""
+    sim.config(credential_lifetime=900)
+    sim.add_role(READER, trusted=[simctl.ACCOUNT])
+    generate(sim, "111122223333", count=2500, seed=8)
+    sim.faults([{"service": "sts", "action": "AssumeRole", "kind": "error",
+        "status": 403, "code": "AccessDenied", "message": "refresh refused",
+        "after": 1, "count": 1000}])
+    cfg = role_config(conn)
+    with Clocks(sim, tmp_path, 60) as clocks:
+        env = env_for(sim, AWS_ACCESS_KEY_ID=KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET, **clocks.env())
+        r = conn.bt(["-c", cfg, "poll"], env=env, timeout=180)
+    assert r.rc == 77, r
+    assert r.out == ""
+    assert r.err.count("warning: cannot refresh the credentials: using the "
+        "current ones until they are about to expire") == 1, r.err
+    (issued, expires, key), = timeline(sim, "sts")
+    looks = calls(sim, "cloudtrail", "LookupEvents")
+    assert all(q["access_key_id"] == key and q["sim_time"] < expires
+        for q in looks)
+    # Signed after the refresh first failed, while the keys still lived.
+    assert any(issued + 600 < q["sim_time"] < expires - 60 for q in looks)
+    tries = calls(sim, "sts", "AssumeRole")[1:]
+    assert 2 <= len(tries) <= 300 / 15 + 4, len(tries)

@@ -42,17 +42,19 @@ resolve(const char *profile, bool named, const uint8_t *data, size_t len)
 
 	memset(&plan, 0, sizeof(plan));
 	rc = cred_profile_plan(profile, named, &plan);
-	FUZZ_CHECK(rc == 0 || rc == CRED_ABSENT || rc == EX_CONFIG ||
-	    rc == EX_NOPERM, "result");
+	FUZZ_CHECK(
+	    rc == 0 || rc == CRED_ABSENT || rc == EX_CONFIG || rc == EX_NOPERM,
+	    "result");
 	FUZZ_CHECK(plan.nroles <= CRED_MAX_ROLES, "too many roles");
 	if (rc != 0)
 		FUZZ_CHECK(plan.base == CRED_NONE && plan.nroles == 0 &&
-		    plan.keys.access_key_id == NULL, "failure left a plan");
+			plan.keys.access_key_id == NULL,
+		    "failure left a plan");
 	else
 		FUZZ_CHECK(plan.base != CRED_NONE, "success without a source");
 	for (size_t i = 0; i < plan.nroles; i++)
 		FUZZ_CHECK(plan.roles[i].role_arn != NULL &&
-		    contains(data, len, plan.roles[i].role_arn),
+			contains(data, len, plan.roles[i].role_arn),
 		    "a role the file does not name");
 	cred_plan_free(&plan);
 }
