@@ -171,7 +171,7 @@ emit(const char *lvl, const char *prefix, const struct log_figures *fig,
 	char msg[4096], line[4200], t[32];
 	int len;
 
-	if ((len = vsnprintf(msg, sizeof(msg), fmt, ap)) < 0)
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
 	if (timestamps == -1)
 		timestamps = !isatty(STDERR_FILENO);
