@@ -127,10 +127,14 @@ show_progress(const struct poll *p, bool final)
 	struct strbuf sb = { 0 };
 
 	strbuf_adds(&sb, "\r\033[K");
-	for (size_t i = 0; !final && i < p->njobs; i++)
-		strbuf_addf(&sb, "%s%s: %lu pages, %lu events", i ? "; " : "",
-		    p->jobs[i].region, atomic_load(&p->jobs[i].pages),
-		    atomic_load(&p->jobs[i].events));
+	for (size_t i = 0; !final && i < p->njobs; i++) {
+		unsigned long pages = atomic_load(&p->jobs[i].pages);
+		unsigned long events = atomic_load(&p->jobs[i].events);
+
+		strbuf_addf(&sb, "%s%s: %lu %s, %lu %s", i ? "; " : "",
+		    p->jobs[i].region, pages, log_plural(pages, "page",
+		    "pages"), events, log_plural(events, "event", "events"));
+	}
 	(void)!write(STDERR_FILENO, sb.buf, sb.len);
 	strbuf_free(&sb);
 }
