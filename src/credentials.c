@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "cred_plan.h"
+#include "cred_providers.h"
 #include "credstore.h"
 #include "sts.h"
 #include "log.h"
@@ -287,6 +288,8 @@ credentials_resolve(const struct config *cfg, struct credentials *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* A credential_process may take as long as one request, no longer. */
+	cred_process_set_timeout((double)cfg->timeout);
 	if ((rc = chain_static(cfg, &plan)) != CRED_ABSENT)
 		goto run;
 	if ((rc = cred_profile_plan(named ? cfg->profile : "default", named,

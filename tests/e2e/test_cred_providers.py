@@ -7,7 +7,9 @@ even at -v."""
 
 import hashlib
 import json
+import os
 import re
+import time
 
 import pytest
 
@@ -336,6 +338,31 @@ def test_credential_process_sees_no_secret_in_any_command_line(bt, sim,
     assert (seen / "parent").read_text().endswith(" test-connection ")
     assert (seen / "stdin").read_text() == ""
     no_secret((seen / "self").read_text(), (seen / "parent").read_text())
+
+
+def test_credential_process_that_hangs_is_killed_at_the_timeout(bt, sim,
+        tmp_path):
+    """The configured timeout bounds it; what it started dies with it."""
+    pids = tmp_path / "pids"
+    script = process_script(tmp_path, "sleep 300 &\necho $! > %s\n"
+        "sleep 300\n" % pids)
+    env = base_env(sim, tmp_path, config="[default]\ncredential_process = "
+        "%s\n" % script)
+    config = bt.config("timeout: 2s\n")
+    start = time.monotonic()
+    r = bt(["-c", config, "test-connection"], env=env)
+    assert time.monotonic() - start < 10
+    assert r.rc == 77, r
+    assert first_line(r) == "credential_process: %s was killed after 2 s" % \
+        script
+    child = int(pids.read_text())
+    for _ in range(50):
+        if not os.path.exists("/proc/%d" % child) or \
+                open("/proc/%d/stat" % child).read().split()[2] == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the process's own child outlived it")
 
 
 @pytest.mark.parametrize("body,line", [

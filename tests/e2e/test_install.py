@@ -78,6 +78,11 @@ def test_install_then_uninstall(tmp_path, relative):
             src = rel.replace("usr/share/doc/bedrock-trail/", "")
         assert (dest / rel).read_bytes() == (REPO / src).read_bytes(), rel
 
+    # Its AccessDenied hint names the IAM policy where it was installed.
+    policy = b"/usr/share/doc/bedrock-trail/examples/iam-policy.json"
+    assert policy in (dest / "usr/bin/bedrock-trail").read_bytes()
+    assert (dest / policy.decode().lstrip("/")).is_file()
+
     # `man bedrock-trail` finds both pages where they were put.
     man = dest / "usr/share/man"
     for name, section in (("bedrock-trail", "1"),
