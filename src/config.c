@@ -62,6 +62,14 @@ config_defaults(struct config *cfg, bool as_root)
 	cfg->max_requests_per_second = 2;
 	cfg->max_attempts = 8;
 	cfg->timeout = 60;
+	/*
+	 * A unit spends most of its time waiting for its own limiter (2
+	 * requests a second per account and region): 16 keeps 16 of AWS's
+	 * per-unit budgets busy with 16 threads and connections, a load
+	 * any host and proxy takes, and polls 1,000 units of a quiet
+	 * organisation in about a minute.
+	 */
+	cfg->max_concurrency = 16;
 	if (as_root) {
 		cfg->state_file = xstrdup(ROOT_STATE);
 		cfg->key_file = xstrdup(ROOT_KEY);
@@ -213,6 +221,7 @@ config_load_as(struct config *cfg, const struct config_overrides *o,
 		nerr += config_read_file(cfg, defpath, false);
 	free(defpath);
 	nerr += config_overlay(cfg, o);
+	nerr += config_accounts_check(cfg);
 	config_credentials_default(cfg);
 	if (cfg->state_file == NULL || cfg->key_file == NULL) {
 		log_error("cannot find the home directory: set HOME");
@@ -294,5 +303,16 @@ config_free(struct config *cfg)
 	free(cfg->profile);
 	free(cfg->endpoint_url);
 	free(cfg->ca_bundle);
+	for (size_t i = 0; i < cfg->naccounts; i++) {
+		free(cfg->accounts[i].id);
+		free(cfg->accounts[i].role_arn);
+		free(cfg->accounts[i].external_id);
+		free(cfg->accounts[i].name);
+		strlist_free(&cfg->accounts[i].regions);
+	}
+	free(cfg->accounts);
+	strlist_free(&cfg->organization.include);
+	strlist_free(&cfg->organization.exclude);
+	free(cfg->role_name);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -28,6 +28,9 @@ enum key_kind {
 	KEY_URL,
 	KEY_RATE,
 	KEY_ATTEMPTS,
+	KEY_CONCURRENCY,
+	KEY_ACCOUNTS,
+	KEY_ORGANIZATION,
 };
 
 struct config_key {
@@ -62,6 +65,10 @@ static const struct config_key config_keys[] = {
 	K("max_attempts", KEY_ATTEMPTS, max_attempts),
 	D("timeout", timeout, 1, 3600, "60s", "between 1s and 1h"),
 	K("extra_fields", KEY_EXTRA, extra_fields),
+	K("accounts", KEY_ACCOUNTS, accounts),
+	K("organization", KEY_ORGANIZATION, organization),
+	K("role_name", KEY_STRING, role_name),
+	K("max_concurrency", KEY_CONCURRENCY, max_concurrency),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 #undef K
@@ -74,18 +81,7 @@ static const char *const extra_names[] = {
 };
 #define NEXTRA (sizeof(extra_names) / sizeof(extra_names[0]))
 
-/* One file being read: problems are counted, not fatal, to report them all. */
-struct config_parse {
-	const char *file;
-	yaml_document_t *doc;
-	struct config *cfg;
-	int nerr;
-};
-
-static void config_error_at(struct config_parse *, yaml_mark_t,
-    const char *, ...) __attribute__((format(printf, 3, 4)));
-
-static void
+void
 config_error_at(struct config_parse *p, yaml_mark_t mark, const char *fmt,
     ...)
 {
@@ -127,7 +123,7 @@ config_url_valid(const char *s)
 	    (strncmp(s, "http://", 7) == 0 && s[7] != '\0');
 }
 
-static bool
+bool
 config_is_null(const yaml_node_t *n)
 {
 	const char *v;
@@ -141,7 +137,7 @@ config_is_null(const yaml_node_t *n)
 }
 
 /* The text of a scalar, or NULL after saying "'KEY' must be WANT". */
-static const char *
+const char *
 config_scalar(struct config_parse *p, const yaml_node_t *n, const char *key,
     const char *want)
 {
@@ -265,19 +261,25 @@ config_number(struct config_parse *p, const struct config_key *k,
     const yaml_node_t *n)
 {
 	bool rate = k->kind == KEY_RATE;
-	const char *want = rate ? "a number greater than 0 and at most 100" :
-	    "a whole number from 1 to 20";
+	long max = k->kind == KEY_CONCURRENCY ? 256 : 20;
+	char want[64];
 	const char *s;
 	char *end;
 	double v;
 
+	if (rate)
+		snprintf(want, sizeof(want), "a number greater than 0 and at "
+		    "most 100");
+	else
+		snprintf(want, sizeof(want), "a whole number from 1 to %ld",
+		    max);
 	if ((s = config_scalar(p, n, k->name, want)) == NULL)
 		return;
 	v = strtod(s, &end);
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 	    strspn(s, rate ? "0123456789." : "0123456789") != strlen(s) ||
 	    *s == '.' || *end != '\0' ||
-	    (rate ? !(v > 0 && v <= 100) : !(v >= 1 && v <= 20))) {
+	    (rate ? !(v > 0 && v <= 100) : !(v >= 1 && v <= (double)max))) {
 		config_error_at(p, n->start_mark, "'%s' must be %s", k->name,
 		    want);
 		return;
@@ -285,7 +287,7 @@ config_number(struct config_parse *p, const struct config_key *k,
 	if (rate)
 		p->cfg->max_requests_per_second = v;
 	else
-		p->cfg->max_attempts = (int)v;
+		*(int *)((char *)p->cfg + k->off) = (int)v;
 }
 
 static void
@@ -331,7 +333,14 @@ config_value(struct config_parse *p, const struct config_key *k,
 		break;
 	case KEY_RATE:
 	case KEY_ATTEMPTS:
+	case KEY_CONCURRENCY:
 		config_number(p, k, n);
+		break;
+	case KEY_ACCOUNTS:
+		config_accounts(p, n);
+		break;
+	case KEY_ORGANIZATION:
+		config_organization(p, n);
 		break;
 	}
 }
