@@ -7,7 +7,7 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/bedrock-trail
 CRONDIR ?= /etc/cron.d
 
-PKGS := libcurl openssl libcjson yaml-0.1
+PKGS := libcurl openssl libcjson yaml-0.1 expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -35,30 +35,6 @@ struct ct_client {
 	unsigned long requests;
 };
 
-/* The endpoint's host and path, split with libcurl's own URL parser. */
-static int
-split_endpoint(struct ct_client *c)
-{
-	CURLU *u = curl_url();
-	char *host = NULL, *port = NULL, *path = NULL;
-	int rc = -1;
-
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, c->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto out;
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	c->host = port ? xasprintf("%s:%s", host, port) : xstrdup(host);
-	c->path = xstrdup(path && *path ? path : "/");
-	rc = 0;
-out:
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return rc;
-}
-
 struct ct_client *
 ct_client_new(const struct config *cfg, const struct credentials *creds,
     const char *region)
@@ -73,7 +49,7 @@ ct_client_new(const struct config *cfg, const struct credentials *creds,
 		c->url = xasprintf("https://cloudtrail.%s.amazonaws.com.cn", region);
 	else
 		c->url = xasprintf("https://cloudtrail.%s.amazonaws.com", region);
-	if (split_endpoint(c) == -1) {
+	if (http_url_split(c->url, &c->host, &c->path) == -1) {
 		log_error("invalid endpoint URL '%s'", c->url);
 		ct_client_free(c);
 		return NULL;
@@ -189,8 +165,8 @@ wait_for_slot(struct ct_client *c)
 }
 
 /* Exponential backoff with jitter: half fixed, half random. */
-static void
-backoff(int attempt)
+void
+ct_backoff(int attempt)
 {
 	double d = BACKOFF_BASE;
 	uint32_t r = 0;
@@ -203,8 +179,8 @@ backoff(int attempt)
 	sleep_seconds(d / 2 + d / 2 * ((double)r / 4294967296.0));
 }
 
-static void
-transport_error(enum http_failure f, const struct http_response *resp,
+void
+ct_transport_error(enum http_failure f, const struct http_response *resp,
     struct ct_error *err)
 {
 	memset(err, 0, sizeof(*err));
@@ -216,8 +192,8 @@ transport_error(enum http_failure f, const struct http_response *resp,
 	log_clean(err->message, sizeof(err->message), resp->error);
 }
 
-static bool
-retryable(enum http_failure f, const struct ct_error *err)
+bool
+ct_retryable(enum http_failure f, const struct ct_error *err)
 {
 	if (f == HTTP_TIMEOUT || f == HTTP_DROPPED)
 		return true;
@@ -239,12 +215,12 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 	memset(page, 0, sizeof(*page));
 	for (attempt = 1; attempt <= c->max_attempts; attempt++) {
 		if (attempt > 1)
-			backoff(attempt - 1);
+			ct_backoff(attempt - 1);
 		wait_for_slot(c);
 		c->requests++;
 		f = send_signed(c, body, len, &resp);
 		if (f != HTTP_OK)
-			transport_error(f, &resp, err);
+			ct_transport_error(f, &resp, err);
 		else if (resp.status == 200) {
 			if (ct_parse_page(resp.body, resp.len, page) == 0)
 				rc = 0;
@@ -260,7 +236,7 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 			    resp.date, time(NULL), err);
 		http_response_free(&resp);
 		err->attempts = attempt;
-		if (rc == 0 || !retryable(f, err))
+		if (rc == 0 || !ct_retryable(f, err))
 			break;
 		log_verbose("%s: attempt %d of %d failed: %s%s%s", c->region,
 		    attempt, c->max_attempts, err->code,
@@ -379,7 +355,9 @@ static const char *const auth_codes[] = {
 	"MissingAuthenticationToken", "AccessDeniedException", "AccessDenied",
 	"ExpiredTokenException", "ExpiredToken", "InvalidClientTokenId",
 	"InvalidAccessKeyId", "NotAuthorized", "UnauthorizedOperation",
-	"AuthFailure", "RequestExpired", "OptInRequired", NULL
+	"AuthFailure", "RequestExpired", "OptInRequired",
+	/* STS refusing a web identity token: the token's owner must act. */
+	"InvalidIdentityToken", "IDPRejectedClaim", NULL
 };
 
 static const char *const throttle_codes[] = {
@@ -413,7 +391,6 @@ ct_classify(long status, const char *error_type_header, const char *body,
 	cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
 
 	memset(err, 0, sizeof(*err));
-	err->http_status = status;
 	if (!cJSON_IsString(msg))
 		msg = cJSON_GetObjectItemCaseSensitive(root, "Message");
 	if (cJSON_IsString(type))
@@ -423,7 +400,14 @@ ct_classify(long status, const char *error_type_header, const char *body,
 	if (cJSON_IsString(msg))
 		log_clean(err->message, sizeof(err->message), msg->valuestring);
 	cJSON_Delete(root);
+	ct_classify_code(status, date_header, now, err);
+}
 
+void
+ct_classify_code(long status, const char *date_header, time_t now,
+    struct ct_error *err)
+{
+	err->http_status = status;
 	if (code_in(err->code, throttle_codes) || status == 429)
 		err->kind = CT_THROTTLED;
 	else if (code_in(err->code, auth_codes) || status == 401 ||

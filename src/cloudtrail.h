@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "credentials.h"
+#include "http.h"
 
 enum ct_error_kind {
 	CT_OK,
@@ -80,6 +81,23 @@ int ct_parse_page(const char *body, size_t len, struct ct_page *out);
 void ct_classify(long status, const char *error_type_header,
     const char *body, const char *date_header, time_t now,
     struct ct_error *err);
+
+/*
+ * Classifies err by its code (already bare) and status, as ct_classify
+ * does; for other AWS services whose errors have the same meaning (STS).
+ */
+void ct_classify_code(long status, const char *date_header, time_t now,
+    struct ct_error *err);
+
+/*
+ * The retry policy, shared with sts.c: a transport failure as an error,
+ * whether a failure is worth another attempt (throttling, 5xx, timeouts,
+ * drops), and the backoff before attempt + 1.
+ */
+void ct_transport_error(enum http_failure, const struct http_response *,
+    struct ct_error *err);
+bool ct_retryable(enum http_failure, const struct ct_error *err);
+void ct_backoff(int attempt);
 
 /* The sysexits(3) code for an error kind. */
 int ct_exit_code(enum ct_error_kind);

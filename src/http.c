@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -20,6 +21,7 @@ struct http_client {
 /* The body being received, with the cap that keeps a hostile server small. */
 struct body {
 	struct strbuf sb;
+	size_t max;
 	int too_large;
 };
 
@@ -29,7 +31,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	struct body *b = arg;
 	size_t n = size * nmemb;
 
-	if (b->sb.len + n > HTTP_MAX_BODY) {
+	if (n > b->max - b->sb.len) {
 		b->too_large = 1;
 		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
 	}
@@ -129,8 +131,7 @@ set_options(struct http_client *c, struct body *b, struct http_response *resp)
 	}
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, c->timeout);
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)HTTP_MAX_BODY);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b->max);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
 	/*
 	 * A LookupEvents page of 50 events is about 75 KiB: read it in one
@@ -184,13 +185,43 @@ classify(CURLcode rc, const struct body *b)
 	}
 }
 
+/* Sets the method and the body to send, if any. */
+static void
+set_method(CURL *curl, const char *method, const char *body, size_t len)
+{
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)(body != NULL ? len : 0));
+	if (strcmp(method, "POST") != 0)
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+}
+
+static void
+describe_failure(enum http_failure f, CURLcode rc, const char *errbuf,
+    size_t max, struct http_response *resp)
+{
+	if (f == HTTP_TOO_LARGE && max % (1024 * 1024) == 0)
+		snprintf(resp->error, sizeof(resp->error),
+		    "response body larger than %zu MiB", max / (1024 * 1024));
+	else if (f == HTTP_TOO_LARGE)
+		snprintf(resp->error, sizeof(resp->error),
+		    "response body larger than %zu KiB", max / 1024);
+	else
+		snprintf(resp->error, sizeof(resp->error), "%s",
+		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+}
+
 enum http_failure
-http_post(struct http_client *c, const char *url, const char *const *headers,
-    size_t nheaders, const char *body, size_t body_len,
-    struct http_response *resp)
+http_request(struct http_client *c, const char *method, const char *url,
+    const char *const *headers, size_t nheaders, const char *body,
+    size_t body_len, size_t max_body, struct http_response *resp)
 {
 	struct curl_slist *list = NULL;
-	struct body b = { 0 };
+	struct body b = { { 0 }, max_body ? max_body : HTTP_MAX_BODY, 0 };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	enum http_failure f;
 	CURLcode rc;
@@ -206,17 +237,16 @@ http_post(struct http_client *c, const char *url, const char *const *headers,
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)body_len);
+	set_method(c->curl, method, body, body_len);
 
 	rc = curl_easy_perform(c->curl);
+	/* The list may hold a token or a signature: wipe it before freeing. */
+	for (struct curl_slist *l = list; l != NULL; l = l->next)
+		OPENSSL_cleanse(l->data, strlen(l->data));
 	curl_slist_free_all(list);
 	f = classify(rc, &b);
 	if (f != HTTP_OK) {
-		snprintf(resp->error, sizeof(resp->error), "%s",
-		    f == HTTP_TOO_LARGE ? "response body larger than 16 MiB"
-		    : errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		describe_failure(f, rc, errbuf, b.max, resp);
 		strbuf_free(&b.sb);
 		return f;
 	}
@@ -228,12 +258,50 @@ http_post(struct http_client *c, const char *url, const char *const *headers,
 	return HTTP_OK;
 }
 
+enum http_failure
+http_post(struct http_client *c, const char *url, const char *const *headers,
+    size_t nheaders, const char *body, size_t body_len,
+    struct http_response *resp)
+{
+	return http_request(c, "POST", url, headers, nheaders, body, body_len,
+	    0, resp);
+}
+
+/*
+ * The body may have been credentials (STS, IMDS, a container endpoint):
+ * wipe it, as every other copy of a secret is.
+ */
 void
 http_response_free(struct http_response *resp)
 {
 	if (resp == NULL)
 		return;
+	if (resp->body != NULL)
+		OPENSSL_cleanse(resp->body, resp->len);
 	free(resp->body);
 	resp->body = NULL;
 	resp->len = 0;
+}
+
+int
+http_url_split(const char *url, char **hostp, char **pathp)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *path = NULL;
+	int rc = -1;
+
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	curl_url_get(u, CURLUPART_PATH, &path, 0);
+	*hostp = port ? xasprintf("%s:%s", host, port) : xstrdup(host);
+	*pathp = xstrdup(path && *path ? path : "/");
+	rc = 0;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * One HTTPS POST over libcurl: TLS always verified (1.2 or later), an
+ * One HTTPS request over libcurl: TLS always verified (1.2 or later), an
  * optional extra CA bundle, proxies from the environment, a timeout, and a
  * cap on the response body. No retries here: cloudtrail.c decides.
  */
@@ -53,6 +53,14 @@ enum http_failure http_request(struct http_client *, const char *method,
     const char *body, size_t body_len, size_t max_body,
     struct http_response *resp);
 
+/* Wipes the body (it may hold credentials) and frees it. */
 void http_response_free(struct http_response *);
+
+/*
+ * Splits url with libcurl's parser into host[:port] (as sent and signed)
+ * and path ("/" when empty); both malloc'd. Returns 0, or -1 if url does
+ * not parse.
+ */
+int http_url_split(const char *url, char **host, char **path);
 
 #endif

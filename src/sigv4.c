@@ -67,7 +67,7 @@ sigv4_hmac(const void *key, size_t keylen, const char *msg,
  * URI-encodes len bytes of s the way SigV4 wants: every byte outside
  * A-Z a-z 0-9 - _ . ~ becomes %XX with upper-case hex, '/' included.
  */
-static void
+void
 sigv4_uri_encode(struct strbuf *sb, const char *s, size_t len)
 {
 	static const char digits[] = "0123456789ABCDEF";

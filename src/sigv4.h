@@ -57,6 +57,14 @@ char *sigv4_string_to_sign(const struct sigv4_signer *,
 char *sigv4_authorization(const struct sigv4_signer *,
     const struct sigv4_request *);
 
+/*
+ * Appends len bytes of s URI-encoded as SigV4 wants (RFC 3986: all but
+ * A-Z a-z 0-9 - _ . ~ as upper-case %XX), which is also what a
+ * form-encoded Query protocol body accepts.
+ */
+struct strbuf;
+void sigv4_uri_encode(struct strbuf *, const char *s, size_t len);
+
 /* "20261124T070000Z" into out (at least 17 bytes). */
 void sigv4_amz_date(time_t, char *out);
 

@@ -84,6 +84,7 @@ static void
 strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	size_t need = sb->len + extra + 1;
+	char *grown;
 
 	if (need <= sb->cap)
 		return;
@@ -91,7 +92,17 @@ strbuf_grow(struct strbuf *sb, size_t extra)
 		sb->cap = 64;
 	while (sb->cap < need)
 		sb->cap *= 2;
-	sb->buf = xrealloc(sb->buf, sb->cap);
+	/*
+	 * Not realloc: it may move the bytes and leave the old copy, perhaps
+	 * a secret, in freed memory. The old buffer is wiped instead.
+	 */
+	grown = xmalloc(sb->cap);
+	if (sb->buf != NULL) {
+		memcpy(grown, sb->buf, sb->len + 1);
+		OPENSSL_cleanse(sb->buf, sb->len);
+		free(sb->buf);
+	}
+	sb->buf = grown;
 }
 
 void
