@@ -1,8 +1,9 @@
 /*
- * poll: for each region, concurrently, fetch the window since the cursor;
- * then, region by region, write its records oldest first and advance its
- * cursor (SPEC section 3). A region that fails writes nothing and keeps
- * its cursor; the others go on.
+ * poll: for each unit (account x region, SPEC sections 3 and 7), on a
+ * bounded pool of threads, fetch the window since the unit's cursor; then,
+ * one unit at a time, write its records oldest first and advance its
+ * cursor. A unit that fails writes nothing and keeps its cursor; the
+ * others go on; the exit status is the worst unit's.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "output.h"
 #include "regions.h"
 #include "state.h"
+#include "units.h"
 #include "util.h"
 
 struct poll {
@@ -27,8 +29,10 @@ struct poll {
 	bool use_state;		/* false for a --since/--until window */
 	int lock_fd;
 	struct output out;
-	struct fetch_job *jobs;
-	size_t njobs;
+	struct units units;
+	pthread_mutex_t commit;	/* the output and the state: one batch */
+	atomic_size_t done;	/* units finished, for the progress line */
+	atomic_ulong pages, events;
 	time_t now;
 	time_t since, until;	/* the one-off window */
 };
@@ -41,8 +45,8 @@ struct poll {
  * lookback), or the one-off window; never older than CloudTrail keeps.
  */
 static void
-region_window(const struct poll *p, const struct region_state *rs,
-    struct fetch_job *job)
+unit_window(const struct poll *p, const struct region_state *rs,
+    const char *label, struct fetch_job *job)
 {
 	time_t oldest = p->now - LOOKUP_MAX_AGE;
 	char a[32], b[32];
@@ -59,7 +63,7 @@ region_window(const struct poll *p, const struct region_state *rs,
 		return;
 	log_warn("%s: CloudTrail keeps 90 days of events: the window starts "
 	    "at %s instead of %s, and the events between were skipped",
-	    job->region, time_format_iso8601(oldest, a, sizeof(a)),
+	    label, time_format_iso8601(oldest, a, sizeof(a)),
 	    time_format_iso8601(job->start, b, sizeof(b)));
 	job->start = oldest;
 }
@@ -77,87 +81,37 @@ recover(struct poll *p)
 	if ((rc = output_recover(pa, &applied)) != 0)
 		return rc;
 	if (applied)
-		state_region_move(state_region(&p->state, pa->after.region),
-		    &pa->after);
+		state_region_move(state_region(&p->state, pa->after.account,
+		    pa->after.region), &pa->after);
 	log_verbose("recovered an interrupted append to %s (%s)", pa->output,
 	    applied ? "complete" : "discarded");
 	pa->active = false;
 	return state_save(p->cfg->state_file, &p->state);
 }
 
+/* Every unit's state entry first: adding one may move the others. */
 static void
-setup_jobs(struct poll *p)
+setup_units(struct poll *p)
 {
-	p->njobs = p->cfg->regions.n;
-	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
-	/* Every region's entry first: adding one may move the others. */
-	for (size_t i = 0; p->use_state && i < p->njobs; i++)
-		state_region(&p->state, p->cfg->regions.v[i]);
-	for (size_t i = 0; i < p->njobs; i++) {
-		struct fetch_job *job = &p->jobs[i];
-		struct region_state *rs = NULL;
-
-		job->cfg = p->cfg;
-		job->creds = &p->creds;
-		job->region = p->cfg->regions.v[i];
-		if (p->use_state) {
-			rs = state_region(&p->state, job->region);
-			job->emitted = &rs->seen;
-		}
-		region_window(p, rs, job);
-	}
+	for (size_t i = 0; p->use_state && i < p->units.n; i++)
+		state_region(&p->state, p->units.v[i].account->id,
+		    p->units.v[i].region);
 }
 
-/* Shows, on a terminal, how far each region has come. */
+/* Shows, on a terminal, how far the poll has come. */
 static void
-show_progress(const struct poll *p, bool final)
+show_progress(void *arg)
 {
+	const struct poll *p = arg;
 	struct strbuf sb = { 0 };
 
 	strbuf_adds(&sb, "\r\033[K");
-	for (size_t i = 0; !final && i < p->njobs; i++)
-		strbuf_addf(&sb, "%s%s: %lu pages, %lu events", i ? "; " : "",
-		    p->jobs[i].region, atomic_load(&p->jobs[i].pages),
-		    atomic_load(&p->jobs[i].events));
+	if (arg != NULL)
+		strbuf_addf(&sb, "%zu of %zu units done, %lu pages, %lu events",
+		    atomic_load(&p->done), p->units.n,
+		    atomic_load(&p->pages), atomic_load(&p->events));
 	(void)!write(STDERR_FILENO, sb.buf, sb.len);
 	strbuf_free(&sb);
-}
-
-static bool
-all_done(const struct poll *p)
-{
-	for (size_t i = 0; i < p->njobs; i++)
-		if (!atomic_load(&p->jobs[i].done))
-			return false;
-	return true;
-}
-
-/* Each region has its own rate limit at AWS: fetch them side by side. */
-static int
-fetch_all(struct poll *p)
-{
-	pthread_t *threads = xcalloc(p->njobs, sizeof(*threads));
-	bool progress = isatty(STDERR_FILENO) && log_get_level() != LOG_QUIET;
-	size_t started;
-	int rc = 0;
-
-	for (started = 0; started < p->njobs; started++)
-		if (pthread_create(&threads[started], NULL, fetch_region,
-		    &p->jobs[started]) != 0) {
-			log_error("cannot start a thread");
-			rc = EX_OSERR;
-			break;
-		}
-	while (progress && rc == 0 && !all_done(p)) {
-		show_progress(p, false);
-		sleep_seconds(0.25);
-	}
-	if (progress)
-		show_progress(p, true);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
-	return rc;
 }
 
 struct drain_ctx {
@@ -197,6 +151,7 @@ render(struct poll *p, struct fetch_job *job, struct batch *b,
 	int rc;
 
 	after->region = xstrdup(job->region);
+	after->account = NULL;
 	after->has_cursor = true;
 	after->cursor = job->end;
 	if ((rc = batch_begin(b)) != 0)
@@ -230,6 +185,7 @@ append_file(struct poll *p, struct batch *b, struct region_state *after,
 		p->out.ino, output_offset(&p->out), b->length, "", { 0 } };
 	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
 	state_region_move(&pa->after, after);
+	pa->after.account = xstrdup(rs->account);
 	pa->after.region = xstrdup(rs->region);
 	if ((rc = state_save(p->cfg->state_file, &p->state)) != 0)
 		goto out;
@@ -248,8 +204,9 @@ out:
 }
 
 static int
-write_region(struct poll *p, struct fetch_job *job)
+write_unit(struct poll *p, struct unit *u)
 {
+	struct fetch_job *job = &u->job;
 	struct batch b;
 	struct region_state after = { 0 };
 	struct region_state *rs;
@@ -261,7 +218,7 @@ write_region(struct poll *p, struct fetch_job *job)
 		rc = b.length > 0 ? output_append(&p->out, &b) : 0;
 		goto out;
 	}
-	rs = state_region(&p->state, job->region);
+	rs = state_region(&p->state, u->account->id, job->region);
 	if (b.length > 0 && p->out.path != NULL) {
 		rc = append_file(p, &b, &after, rs);
 		goto out;
@@ -278,12 +235,13 @@ out:
 }
 
 static void
-summarise(const struct fetch_job *job)
+summarise(const struct unit *u)
 {
+	const struct fetch_job *job = &u->job;
 	char a[32], b[32];
 
 	log_info("%s: %s to %s, %lu pages, %zu events, %zu models, "
-	    "%zu principals, %.1f s", job->region,
+	    "%zu principals, %.1f s", u->label,
 	    time_format_iso8601(job->start, a, sizeof(a)),
 	    time_format_iso8601(job->end, b, sizeof(b)),
 	    atomic_load(&job->pages), spool_count(job->spool),
@@ -316,7 +274,7 @@ parse_window(struct poll *p, const struct cli *cli)
 	return 0;
 }
 
-/* Takes the lock, loads the state and settles an interrupted append. */
+/* Takes the lock and loads the state. */
 static int
 open_state(struct poll *p)
 {
@@ -326,14 +284,25 @@ open_state(struct poll *p)
 		return 0;
 	if ((rc = state_lock(p->cfg->state_file, &p->lock_fd)) != 0)
 		return rc;
-	if ((rc = state_load(p->cfg->state_file, &p->state)) != 0)
+	return state_load(p->cfg->state_file, &p->state);
+}
+
+/*
+ * Gives a single-account state file to the credentials' own account,
+ * settles an interrupted append, and proves that the state can be
+ * written: records on stdout cannot be taken back if the state then
+ * failed to move past them.
+ */
+static int
+settle_state(struct poll *p)
+{
+	int rc;
+
+	if (!p->use_state)
+		return 0;
+	if ((rc = state_adopt(p->cfg->state_file, &p->state,
+	    p->units.self)) != 0 || (rc = recover(p)) != 0)
 		return rc;
-	if ((rc = recover(p)) != 0)
-		return rc;
-	/*
-	 * Prove now that the state can be written: records on stdout cannot
-	 * be taken back if the state then failed to move past them.
-	 */
 	return state_save(p->cfg->state_file, &p->state);
 }
 
@@ -342,36 +311,112 @@ open_state(struct poll *p)
  * not a failure: there is nothing to poll there.
  */
 static bool
-skip_disabled(const struct config *cfg, const char *region,
-    const struct ct_error *err)
+skip_disabled(const struct unit *u)
 {
-	if (!cfg->regions_all || !regions_not_enabled(region, err->code))
+	if (!u->account->regions_all ||
+	    !regions_not_enabled(u->region, u->err.code))
 		return false;
 	log_info("%s: skipped: an opt-in region this account has not "
-	    "enabled (%s)", region, err->code);
+	    "enabled (%s)", u->label, u->err.code);
 	return true;
 }
 
-/* Writes each region that fetched everything; the first failure decides. */
-static int
-write_all_regions(struct poll *p)
+static void
+unit_failed(struct unit *u, const struct ct_error *err)
 {
-	int status = 0, rc;
+	u->err = *err;
+	u->status = ct_exit_code(err->kind);
+	u->skipped = skip_disabled(u);
+	if (u->skipped)
+		u->status = 0;
+}
 
-	for (size_t i = 0; i < p->njobs; i++) {
-		struct fetch_job *job = &p->jobs[i];
+/* One unit, in a worker thread: fetch, then commit under the lock. */
+static void
+poll_unit(struct unit *u, void *arg)
+{
+	struct poll *p = arg;
+	struct credentials creds = { 0 };
+	struct region_state *rs = NULL;
+	struct ct_error err;
 
-		rc = job->status;
-		if (rc != 0 && skip_disabled(p->cfg, job->region, &job->err))
+	if (units_credentials(p->cfg, &p->creds, u->account, &creds,
+	    &err) == -1) {
+		unit_failed(u, &err);
+		goto out;
+	}
+	u->job.cfg = p->cfg;
+	u->job.creds = &creds;
+	u->job.region = u->region;
+	if (p->use_state) {
+		rs = state_find(&p->state, u->account->id, u->region);
+		u->job.emitted = &rs->seen;
+	}
+	unit_window(p, rs, u->label, &u->job);
+	fetch_region(&u->job);
+	credentials_clear(&creds);
+	atomic_fetch_add(&p->pages, atomic_load(&u->job.pages));
+	atomic_fetch_add(&p->events, atomic_load(&u->job.events));
+	if (u->job.status != 0) {
+		unit_failed(u, &u->job.err);
+		goto out;
+	}
+	pthread_mutex_lock(&p->commit);
+	if ((u->status = write_unit(p, u)) == 0)
+		summarise(u);
+	pthread_mutex_unlock(&p->commit);
+out:
+	/* A thousand units must not hold a thousand spools open. */
+	fetch_job_free(&u->job);
+	u->job.spool = NULL;
+	atomic_fetch_add(&p->done, 1);
+}
+
+/* Every failed unit with its reason; the worst status decides. */
+static int
+report_units(const struct poll *p)
+{
+	size_t nfailed = 0;
+	int status = 0;
+
+	for (size_t i = 0; i < p->units.n; i++) {
+		const struct unit *u = &p->units.v[i];
+
+		if (u->status == 0)
 			continue;
-		if (rc != 0)
-			ct_report_error(job->region, &job->err, false);
-		else if ((rc = write_region(p, job)) == 0)
-			summarise(job);
-		if (rc != 0 && status == 0)
-			status = rc;
+		nfailed++;
+		status = units_worst(status, u->status);
+		if (u->err.kind != CT_OK)
+			ct_report_error(u->label, &u->err, false);
+	}
+	if (nfailed == 0 || !p->units.many)
+		return status;
+	log_error("%zu of %zu units failed:", nfailed, p->units.n);
+	for (size_t i = 0; i < p->units.n; i++) {
+		const struct unit *u = &p->units.v[i];
+
+		if (u->status != 0)
+			log_error("  %s: %s (exit %d)", u->label,
+			    u->err.code[0] ? u->err.code : "local error",
+			    u->status);
 	}
 	return status;
+}
+
+static int
+poll_units(struct poll *p)
+{
+	bool progress = isatty(STDERR_FILENO) && log_get_level() != LOG_QUIET;
+	int rc;
+
+	setup_units(p);
+	pthread_mutex_init(&p->commit, NULL);
+	rc = units_run(&p->units, p->cfg->max_concurrency, poll_unit,
+	    progress ? show_progress : NULL, p);
+	if (progress)
+		show_progress(NULL);
+	pthread_mutex_destroy(&p->commit);
+	return rc != 0 ? rc : report_units(p);
 }
 
 int
@@ -384,15 +429,13 @@ cmd_poll(struct cli *cli, struct config *cfg)
 	    (rc = open_state(&p)) != 0 ||
 	    (rc = credentials_resolve(cfg, &p.creds)) != 0 ||
 	    (rc = config_default_regions(cfg, &p.creds.regions)) != 0 ||
+	    (rc = units_plan(cfg, &p.creds, &p.units)) != 0 ||
+	    (rc = settle_state(&p)) != 0 ||
 	    (rc = output_open(cfg->output, &p.out)) != 0)
 		goto out;
-	setup_jobs(&p);
-	if ((rc = fetch_all(&p)) == 0)
-		rc = write_all_regions(&p);
+	rc = poll_units(&p);
 out:
-	for (size_t i = 0; i < p.njobs; i++)
-		fetch_job_free(&p.jobs[i]);
-	free(p.jobs);
+	units_free(&p.units);
 	output_close(&p.out);
 	credentials_clear(&p.creds);
 	state_free(&p.state);

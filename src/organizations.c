@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include "http.h"
@@ -31,9 +30,6 @@ static int
 org_endpoint(struct org_client *c, const char *partition)
 {
 	const char *env = getenv("AWS_ENDPOINT_URL_ORGANIZATIONS");
-	CURLU *u = curl_url();
-	char *host = NULL, *port = NULL, *path = NULL;
-	int rc = -1;
 
 	c->region = strcmp(partition, "aws-cn") == 0 ? "cn-northwest-1" :
 	    strcmp(partition, "aws-us-gov") == 0 ? "us-gov-west-1" : "us-east-1";
@@ -44,20 +40,7 @@ org_endpoint(struct org_client *c, const char *partition)
 	else
 		c->url = xasprintf("https://organizations.%s.amazonaws.com%s",
 		    c->region, strcmp(partition, "aws-cn") == 0 ? ".cn" : "");
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, c->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		goto out;
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
-	curl_url_get(u, CURLUPART_PATH, &path, 0);
-	c->host = port ? xasprintf("%s:%s", host, port) : xstrdup(host);
-	c->path = xstrdup(path && *path ? path : "/");
-	rc = 0;
-out:
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return rc;
+	return http_url_split(c->url, &c->host, &c->path);
 }
 
 static enum http_failure
@@ -96,17 +79,6 @@ org_send(struct org_client *c, const char *body, struct http_response *resp)
 	return f;
 }
 
-/* Organizations allows a few requests a second per account: back off. */
-static void
-org_backoff(int attempt)
-{
-	double d = 1.0;
-
-	for (int i = 1; i < attempt && d < 16; i++)
-		d *= 2;
-	sleep_seconds(d);
-}
-
 /* One page, retried on throttling, 5xx, timeouts and drops. */
 static int
 org_page(struct org_client *c, const char *body, struct org_accounts *out,
@@ -119,18 +91,12 @@ org_page(struct org_client *c, const char *body, struct org_accounts *out,
 	for (int attempt = 1; attempt <= c->max_attempts && rc == -1;
 	    attempt++) {
 		if (attempt > 1)
-			org_backoff(attempt - 1);
+			ct_backoff(attempt - 1);
 		memset(err, 0, sizeof(*err));
 		f = org_send(c, body, &resp);
-		if (f != HTTP_OK) {
-			err->kind = f == HTTP_TOO_LARGE ? CT_MALFORMED :
-			    CT_CONNECT;
-			snprintf(err->code, sizeof(err->code), "%s",
-			    f == HTTP_TOO_LARGE ? "ResponseTooLarge" :
-			    "ConnectionFailed");
-			log_clean(err->message, sizeof(err->message),
-			    resp.error);
-		} else if (resp.status == 200) {
+		if (f != HTTP_OK)
+			ct_transport_error(f, &resp, err);
+		else if (resp.status == 200) {
 			if (org_parse_page(resp.body, resp.len, out, next) == 0)
 				rc = 0;
 			else {
@@ -143,9 +109,7 @@ org_page(struct org_client *c, const char *body, struct org_accounts *out,
 			    resp.date, time(NULL), err);
 		http_response_free(&resp);
 		err->attempts = attempt;
-		if (rc == 0 || !(f == HTTP_TIMEOUT || f == HTTP_DROPPED ||
-		    err->kind == CT_THROTTLED || (f == HTTP_OK &&
-		    err->http_status >= 500)))
+		if (rc == 0 || !ct_retryable(f, err))
 			break;
 		log_verbose("organizations: attempt %d of %d failed: %s",
 		    attempt, c->max_attempts, err->code);

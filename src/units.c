@@ -1,0 +1,361 @@
+#include "units.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "log.h"
+#include "organizations.h"
+#include "regions.h"
+#include "sts.h"
+#include "util.h"
+
+/* Temporary credentials are renewed when less than this remains. */
+#define REFRESH_AHEAD	300
+
+static void
+sts_target_of(const struct config *cfg, const char *partition,
+    struct sts_target *t)
+{
+	*t = (struct sts_target){ strcmp(partition, "aws-cn") == 0 ?
+	    "cn-north-1" : strcmp(partition, "aws-us-gov") == 0 ?
+	    "us-gov-west-1" : "us-east-1", NULL, cfg->ca_bundle, cfg->timeout,
+	    cfg->max_attempts };
+}
+
+/* "arn:aws-cn:sts::..." -> "aws-cn"; "aws" when it cannot tell. */
+static char *
+arn_partition(const char *arn)
+{
+	const char *p = strncmp(arn, "arn:", 4) == 0 ? arn + 4 : NULL;
+
+	if (p == NULL || strchr(p, ':') == NULL)
+		return xstrdup("aws");
+	return xstrndup(p, (size_t)(strchr(p, ':') - p));
+}
+
+static const struct account_config *
+configured(const struct config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if (strcmp(cfg->accounts[i].id, id) == 0)
+			return &cfg->accounts[i];
+	return NULL;
+}
+
+/* An account to poll, with the settings of accounts[] where it has some. */
+static void
+add_account(struct units *u, const struct config *cfg, const char *id,
+    const char *name)
+{
+	const struct account_config *ac = configured(cfg, id);
+	struct unit_account *a;
+	const struct strlist *regions = &cfg->regions;
+	bool all = cfg->regions_all;
+
+	u->accounts = xrealloc(u->accounts,
+	    (u->naccounts + 1) * sizeof(*u->accounts));
+	a = &u->accounts[u->naccounts++];
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	a->id = xstrdup(id);
+	if (ac != NULL && ac->name != NULL)
+		name = ac->name;
+	a->name = name ? xstrdup(name) : NULL;
+	/* The credentials' own account is polled with them, without a role. */
+	if (strcmp(id, u->self) != 0)
+		a->role_arn = ac != NULL && ac->role_arn != NULL ?
+		    xstrdup(ac->role_arn) : xasprintf("arn:%s:iam::%s:role/%s",
+		    u->partition, id, cfg->role_name);
+	if (ac != NULL && ac->external_id != NULL)
+		a->external_id = xstrdup(ac->external_id);
+	if (ac != NULL && (ac->regions_all || ac->regions.n > 0)) {
+		regions = &ac->regions;
+		all = ac->regions_all;
+	}
+	a->regions_all = all;
+	if (all)
+		(void)regions_all(u->partition, &a->regions);
+	else
+		for (size_t i = 0; i < regions->n; i++)
+			strlist_add(&a->regions, regions->v[i]);
+}
+
+static void
+skip(struct units *u, const struct org_account *oa, const char *why)
+{
+	u->skipped = xrealloc(u->skipped,
+	    (u->nskipped + 1) * sizeof(*u->skipped));
+	u->skipped[u->nskipped++] = (struct unit_skip){ xstrdup(oa->id),
+		oa->name ? xstrdup(oa->name) : NULL, xstrdup(why) };
+}
+
+/* The organisation's ACTIVE accounts, filtered as configured. */
+static int
+plan_organization(struct units *u, const struct config *cfg,
+    const struct credentials *base)
+{
+	const struct org_config *o = &cfg->organization;
+	struct org_accounts list;
+	struct ct_error err;
+
+	if (org_list_accounts(cfg, u->partition, base, &list, &err) == -1) {
+		ct_report_error("organizations", &err, false);
+		return ct_exit_code(err.kind);
+	}
+	u->nfound = list.n;
+	for (size_t i = 0; i < list.n; i++) {
+		const struct org_account *oa = &list.v[i];
+
+		if (strcmp(oa->status, "ACTIVE") != 0)
+			skip(u, oa, oa->status);
+		else if (strlist_contains(&o->exclude, oa->id))
+			skip(u, oa, "in exclude_accounts");
+		else if (o->include.n > 0 &&
+		    !strlist_contains(&o->include, oa->id))
+			skip(u, oa, "not in include_accounts");
+		else if (strcmp(oa->id, u->self) == 0 && !o->include_self)
+			skip(u, oa, "the credentials' own account, and "
+			    "include_self is false");
+		else
+			add_account(u, cfg, oa->id, oa->name);
+	}
+	org_accounts_free(&list);
+	return 0;
+}
+
+static bool
+planned(const struct units *u, const char *id)
+{
+	for (size_t i = 0; i < u->naccounts; i++)
+		if (strcmp(u->accounts[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static void
+plan_units(struct units *u)
+{
+	for (size_t i = 0; i < u->naccounts; i++) {
+		struct unit_account *a = &u->accounts[i];
+
+		for (size_t j = 0; j < a->regions.n; j++) {
+			struct unit *un;
+
+			u->v = xrealloc(u->v, (u->n + 1) * sizeof(*u->v));
+			un = &u->v[u->n++];
+			memset(un, 0, sizeof(*un));
+			un->account = a;
+			un->region = a->regions.v[j];
+			if (u->many)
+				snprintf(un->label, sizeof(un->label), "%s/%s",
+				    a->id, un->region);
+			else
+				snprintf(un->label, sizeof(un->label), "%s",
+				    un->region);
+		}
+	}
+}
+
+int
+units_plan(const struct config *cfg, const struct credentials *base,
+    struct units *u)
+{
+	struct sts_target t;
+	struct ct_error err;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	u->many = config_many_accounts(cfg);
+	/* STS of the configured regions' partition, in the first of them. */
+	sts_target_of(cfg, regions_partition(cfg->regions.n > 0 ?
+	    cfg->regions.v[0] : "us-east-1"), &t);
+	if (cfg->regions.n > 0)
+		t.region = cfg->regions.v[0];
+	if (sts_get_caller_identity(&t, base, &u->self, &u->self_arn,
+	    &err) == -1) {
+		ct_report_error("sts", &err, false);
+		return ct_exit_code(err.kind);
+	}
+	u->partition = arn_partition(u->self_arn);
+	log_verbose("credentials: account %s (%s)", u->self, u->self_arn);
+	if (cfg->organization.enabled &&
+	    (rc = plan_organization(u, cfg, base)) != 0)
+		return rc;
+	for (size_t i = 0; i < cfg->naccounts; i++)
+		if (!cfg->organization.enabled &&
+		    !planned(u, cfg->accounts[i].id))
+			add_account(u, cfg, cfg->accounts[i].id, NULL);
+	if (!u->many)
+		add_account(u, cfg, u->self, NULL);
+	plan_units(u);
+	return 0;
+}
+
+static void
+copy_credentials(struct credentials *dst, const struct credentials *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->access_key_id = src->access_key_id ?
+	    xstrdup(src->access_key_id) : NULL;
+	dst->secret_access_key = src->secret_access_key ?
+	    xstrdup(src->secret_access_key) : NULL;
+	dst->session_token = src->session_token ?
+	    xstrdup(src->session_token) : NULL;
+	dst->expiration = src->expiration;
+	dst->identity_arn = src->identity_arn ?
+	    xstrdup(src->identity_arn) : NULL;
+	dst->source = src->source;
+	dst->origin = src->origin ? xstrdup(src->origin) : NULL;
+}
+
+/* AssumeRole for the account; the caller holds a->lock. */
+static void
+assume(const struct config *cfg, const struct credentials *base,
+    struct unit_account *a)
+{
+	struct sts_assume_role r = { a->role_arn, "bedrock-trail",
+		a->external_id, 0 };
+	struct sts_target t;
+	char *partition = arn_partition(a->role_arn);
+
+	sts_target_of(cfg, partition, &t);
+	free(partition);
+	credentials_clear(&a->creds);
+	a->tried = true;
+	a->status = 0;
+	if (sts_assume_role(&t, base, &r, &a->creds, &a->err) == -1) {
+		a->status = ct_exit_code(a->err.kind);
+		return;
+	}
+	a->creds.source = CRED_ASSUMED_ROLE;
+	log_verbose("%s: assumed %s", a->id, a->role_arn);
+}
+
+int
+units_credentials(const struct config *cfg, const struct credentials *base,
+    struct unit_account *a, struct credentials *out, struct ct_error *err)
+{
+	int rc = 0;
+
+	if (a->role_arn == NULL) {
+		copy_credentials(out, base);
+		return 0;
+	}
+	pthread_mutex_lock(&a->lock);
+	if (!a->tried || (a->status == 0 &&
+	    a->creds.expiration - time(NULL) < REFRESH_AHEAD))
+		assume(cfg, base, a);
+	if (a->status != 0) {
+		*err = a->err;
+		rc = -1;
+	} else
+		copy_credentials(out, &a->creds);
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+struct pool {
+	struct units *u;
+	atomic_size_t next;
+	atomic_size_t finished;	/* threads that ran out of units */
+	void (*fn)(struct unit *, void *);
+	void *arg;
+};
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->u->n)
+		p->fn(&p->u->v[i], p->arg);
+	atomic_fetch_add(&p->finished, 1);
+	return NULL;
+}
+
+int
+units_run(struct units *u, int max_concurrency,
+    void (*fn)(struct unit *, void *), void (*tick)(void *), void *arg)
+{
+	size_t nthreads = u->n < (size_t)max_concurrency ? u->n :
+	    (size_t)max_concurrency, started;
+	pthread_t *threads = xcalloc(nthreads + 1, sizeof(*threads));
+	struct pool p = { u, 0, 0, fn, arg };
+	int rc = 0;
+
+	for (started = 0; started < nthreads; started++)
+		if (pthread_create(&threads[started], NULL, worker, &p) != 0) {
+			log_error("cannot start a thread");
+			rc = EX_OSERR;
+			break;
+		}
+	/* With no thread at all, nothing would run: run them here. */
+	if (started == 0)
+		worker(&p);
+	while (tick != NULL && atomic_load(&p.finished) < started) {
+		tick(arg);
+		sleep_seconds(0.25);
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	return rc;
+}
+
+/* Higher is worse: a temporary condition least, a local failure most. */
+static int
+rank(int status)
+{
+	switch (status) {
+	case 0: return 0;
+	case EX_TEMPFAIL: return 1;
+	case EX_UNAVAILABLE: return 2;
+	case EX_NOPERM: return 3;
+	case EX_DATAERR: return 4;
+	case EX_CONFIG: return 5;
+	default: return 6;
+	}
+}
+
+int
+units_worst(int a, int b)
+{
+	return rank(b) > rank(a) ? b : a;
+}
+
+void
+units_free(struct units *u)
+{
+	if (u == NULL)
+		return;
+	for (size_t i = 0; i < u->n; i++)
+		fetch_job_free(&u->v[i].job);
+	free(u->v);
+	for (size_t i = 0; i < u->naccounts; i++) {
+		struct unit_account *a = &u->accounts[i];
+
+		free(a->id);
+		free(a->name);
+		free(a->role_arn);
+		free(a->external_id);
+		strlist_free(&a->regions);
+		credentials_clear(&a->creds);
+		pthread_mutex_destroy(&a->lock);
+	}
+	free(u->accounts);
+	for (size_t i = 0; i < u->nskipped; i++) {
+		free(u->skipped[i].id);
+		free(u->skipped[i].name);
+		free(u->skipped[i].why);
+	}
+	free(u->skipped);
+	free(u->self);
+	free(u->self_arn);
+	free(u->partition);
+	memset(u, 0, sizeof(*u));
+}
