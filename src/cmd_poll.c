@@ -27,6 +27,7 @@ struct poll {
 	struct credentials creds;
 	struct state state;
 	bool use_state;		/* false for a --since/--until window */
+	bool progress;		/* the progress line is on the terminal */
 	int lock_fd;
 	struct output out;
 	struct units units;
@@ -235,13 +236,13 @@ out:
 }
 
 static void
-summarise(const struct unit *u)
+summarise(const struct unit *u, bool progress)
 {
 	const struct fetch_job *job = &u->job;
 	char a[32], b[32];
 
-	log_info("%s: %s to %s, %lu pages, %zu events, %zu models, "
-	    "%zu principals, %.1f s", u->label,
+	log_info("%s%s: %s to %s, %lu pages, %zu events, %zu models, "
+	    "%zu principals, %.1f s", progress ? "\r\033[K" : "", u->label,
 	    time_format_iso8601(job->start, a, sizeof(a)),
 	    time_format_iso8601(job->end, b, sizeof(b)),
 	    atomic_load(&job->pages), spool_count(job->spool),
@@ -284,7 +285,15 @@ open_state(struct poll *p)
 		return 0;
 	if ((rc = state_lock(p->cfg->state_file, &p->lock_fd)) != 0)
 		return rc;
-	return state_load(p->cfg->state_file, &p->state);
+	if ((rc = state_load(p->cfg->state_file, &p->state)) != 0)
+		return rc;
+	/*
+	 * Prove now, before any request, that the state can be written; a
+	 * version 1 file is first written once it has its account.
+	 */
+	if (p->state.version == 1)
+		return 0;
+	return state_save(p->cfg->state_file, &p->state);
 }
 
 /*
@@ -298,7 +307,7 @@ settle_state(struct poll *p)
 {
 	int rc;
 
-	if (!p->use_state)
+	if (!p->use_state || p->units.self == NULL)
 		return 0;
 	if ((rc = state_adopt(p->cfg->state_file, &p->state,
 	    p->units.self)) != 0 || (rc = recover(p)) != 0)
@@ -361,9 +370,14 @@ poll_unit(struct unit *u, void *arg)
 		unit_failed(u, &u->job.err);
 		goto out;
 	}
+	/* Without its account a unit cannot be committed: say why. */
+	if (p->use_state && u->account->id == NULL) {
+		unit_failed(u, &p->units.self_err);
+		goto out;
+	}
 	pthread_mutex_lock(&p->commit);
 	if ((u->status = write_unit(p, u)) == 0)
-		summarise(u);
+		summarise(u, p->progress);
 	pthread_mutex_unlock(&p->commit);
 out:
 	/* A thousand units must not hold a thousand spools open. */
@@ -406,14 +420,14 @@ report_units(const struct poll *p)
 static int
 poll_units(struct poll *p)
 {
-	bool progress = isatty(STDERR_FILENO) && log_get_level() != LOG_QUIET;
 	int rc;
 
+	p->progress = isatty(STDERR_FILENO) && log_get_level() != LOG_QUIET;
 	setup_units(p);
 	pthread_mutex_init(&p->commit, NULL);
 	rc = units_run(&p->units, p->cfg->max_concurrency, poll_unit,
-	    progress ? show_progress : NULL, p);
-	if (progress)
+	    p->progress ? show_progress : NULL, p);
+	if (p->progress)
 		show_progress(NULL);
 	pthread_mutex_destroy(&p->commit);
 	return rc != 0 ? rc : report_units(p);

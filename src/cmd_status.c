@@ -267,8 +267,6 @@ status_json_cursors(const struct status *s)
 
 		status_window(s, rs, &start, &end);
 		o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "account",
-		    status_json_string(rs ? rs->account : NULL));
 		cJSON_AddStringToObject(o, "region", cfg->regions.v[i]);
 		cJSON_AddItemToObject(o, "cursor", rs != NULL &&
 		    rs->has_cursor ? status_json_time(rs->cursor) :

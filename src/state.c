@@ -545,7 +545,7 @@ state_adopt(const char *path, struct state *st, const char *account)
 		    strerror(errno));
 		rc = EX_CANTCREAT;
 	} else
-		log_info("%s: upgraded to version %d, cursors kept for account "
+		log_verbose("%s: upgraded to version %d, cursors kept for account "
 		    "%s; the old file is %s", path, STATE_VERSION, account, old);
 	free(old);
 	if (rc == 0)

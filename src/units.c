@@ -51,7 +51,7 @@ static void
 add_account(struct units *u, const struct config *cfg, const char *id,
     const char *name)
 {
-	const struct account_config *ac = configured(cfg, id);
+	const struct account_config *ac = id ? configured(cfg, id) : NULL;
 	struct unit_account *a;
 	const struct strlist *regions = &cfg->regions;
 	bool all = cfg->regions_all;
@@ -61,12 +61,12 @@ add_account(struct units *u, const struct config *cfg, const char *id,
 	a = &u->accounts[u->naccounts++];
 	memset(a, 0, sizeof(*a));
 	pthread_mutex_init(&a->lock, NULL);
-	a->id = xstrdup(id);
+	a->id = id ? xstrdup(id) : NULL;
 	if (ac != NULL && ac->name != NULL)
 		name = ac->name;
 	a->name = name ? xstrdup(name) : NULL;
 	/* The credentials' own account is polled with them, without a role. */
-	if (strcmp(id, u->self) != 0)
+	if (id != NULL && strcmp(id, u->self) != 0)
 		a->role_arn = ac != NULL && ac->role_arn != NULL ?
 		    xstrdup(ac->role_arn) : xasprintf("arn:%s:iam::%s:role/%s",
 		    u->partition, id, cfg->role_name);
@@ -165,7 +165,6 @@ units_plan(const struct config *cfg, const struct credentials *base,
     struct units *u)
 {
 	struct sts_target t;
-	struct ct_error err;
 	int rc;
 
 	memset(u, 0, sizeof(*u));
@@ -176,9 +175,17 @@ units_plan(const struct config *cfg, const struct credentials *base,
 	if (cfg->regions.n > 0)
 		t.region = cfg->regions.v[0];
 	if (sts_get_caller_identity(&t, base, &u->self, &u->self_arn,
-	    &err) == -1) {
-		ct_report_error("sts", &err, false);
-		return ct_exit_code(err.kind);
+	    &u->self_err) == -1) {
+		if (u->many) {
+			ct_report_error("sts", &u->self_err, false);
+			return ct_exit_code(u->self_err.kind);
+		}
+		log_verbose("sts: GetCallerIdentity failed: %s: %s",
+		    u->self_err.code, u->self_err.message);
+		u->partition = xstrdup(regions_partition(t.region));
+		add_account(u, cfg, NULL, NULL);
+		plan_units(u);
+		return 0;
 	}
 	u->partition = arn_partition(u->self_arn);
 	log_verbose("credentials: account %s (%s)", u->self, u->self_arn);

@@ -50,7 +50,13 @@ struct unit_skip {
 };
 
 struct units {
-	char *self;		/* the credentials' own account */
+	/*
+	 * The credentials' own account. NULL for one account when STS could
+	 * not say (self_err): CloudTrail's own answer then tells the user
+	 * what is wrong, and no unit commits without knowing its account.
+	 */
+	char *self;
+	struct ct_error self_err;
 	char *self_arn;
 	char *partition;	/* "aws", from self_arn */
 	bool many;		/* accounts: or organization: */
@@ -65,8 +71,8 @@ struct units {
 
 /*
  * Finds the credentials' account (GetCallerIdentity), the accounts to
- * poll and their regions; fills u. A failure of GetCallerIdentity or of
- * ListAccounts is the run's.
+ * poll and their regions; fills u. A failure of ListAccounts, or of
+ * GetCallerIdentity with many accounts, is the run's.
  */
 int units_plan(const struct config *, const struct credentials *base,
     struct units *u);

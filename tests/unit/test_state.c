@@ -14,6 +14,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "state.h"
 #include "util.h"
 #include "t.h"
@@ -386,6 +387,7 @@ test_adopt_upgrades_a_version_1_file(void)
 	T_EQ_INT(state_load(path, &st), 0);
 	T_EQ_INT(st.version, 1);
 	T_ASSERT(st.regions[0].account == NULL);
+	log_set_level(LOG_VERBOSE);
 	t_capture_start();
 	T_EQ_INT(state_adopt(path, &st, ACCT), 0);
 	T_ASSERT(strstr(t_capture_end(), "upgraded to version 2") != NULL);
@@ -405,6 +407,7 @@ test_adopt_upgrades_a_version_1_file(void)
 	t_capture_start();
 	T_EQ_INT(state_adopt(path, &back, ACCT2), 0);
 	T_EQ_STR(t_capture_end(), "");
+	log_set_level(LOG_NORMAL);
 	T_EQ_STR(back.regions[0].account, ACCT);
 	text = slurp(path, &n2);
 	T_ASSERT(text != NULL && strstr(text, "\"accounts\":{\"" ACCT
