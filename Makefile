@@ -1,5 +1,5 @@
 # bedrock-trail: see README.md. `make`, `make check`, `make demo`, `make bench`,
-# `make install` / `make uninstall` (PREFIX, DESTDIR).
+# `make check-fresh`, `make install` / `make uninstall` (PREFIX, DESTDIR).
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -7,7 +7,7 @@ MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/bedrock-trail
 CRONDIR ?= /etc/cron.d
 
-PKGS := libcurl openssl libcjson yaml-0.1 expat
+PKGS := libcurl openssl libcjson yaml-0.1 expat zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -60,6 +60,10 @@ demo: deps
 	$(MAKE) all
 	@sh tests/demo.sh
 
+# The two commands above, proven on a minimal Debian 12 root (as root).
+check-fresh:
+	@sh tests/fresh.sh
+
 bench: all
 	@/usr/bin/python3 tests/bench/bench.py
 
@@ -68,7 +72,7 @@ bench: all
 DOC_FILES = README.md LICENSE
 DOC_EXAMPLES = config.yaml service-config.yaml iam-policy.json \
 	bedrock-trail-poll.service bedrock-trail-poll.timer logrotate.conf \
-	jq-recipes.md vector.toml
+	jq-recipes.md vector.toml discoveries.yaml vector-discoveries.toml
 
 install: bedrock-trail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
@@ -93,7 +97,7 @@ uninstall:
 clean:
 	rm -rf build bedrock-trail
 
-.PHONY: all deps unit check demo bench install uninstall clean
+.PHONY: all deps unit check demo check-fresh bench install uninstall clean
 
 include tests/fuzz/fuzz.mk
 include tests/sanitize.mk

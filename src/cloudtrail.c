@@ -32,6 +32,7 @@ struct ct_client {
 	int max_attempts;
 	double interval;	/* seconds between request starts */
 	double next_start;	/* monotonic time the limiter allows next */
+	double deadline;	/* monotonic; 0: none */
 	unsigned long requests;
 };
 
@@ -82,6 +83,13 @@ ct_client_free(struct ct_client *c)
 	free(c);
 }
 
+void
+ct_client_set_deadline(struct ct_client *c, double deadline)
+{
+	c->deadline = deadline;
+	http_client_set_deadline(c->http, deadline);
+}
+
 const char *
 ct_client_endpoint(const struct ct_client *c)
 {
@@ -114,19 +122,23 @@ request_body(const struct ct_query *q, size_t *len)
 	return sb.buf;
 }
 
-/* Signs and sends one request; the headers live only for this call. */
-static enum http_failure
+/*
+ * Signs and sends one request; the headers live only for this call.
+ * Returns -1, sending nothing, when the request cannot be signed.
+ */
+static int
 send_signed(struct ct_client *c, const char *body, size_t len,
-    struct http_response *resp)
+    struct http_response *resp, enum http_failure *f)
 {
 	char amzdate[17];
 	struct sigv4_header h[5];
 	size_t nh = 0;
-	struct sigv4_request req = { "POST", c->path, "", h, 0, body, len };
-	struct sigv4_signer s = { c->creds->access_key_id,
-		c->creds->secret_access_key, c->region, "cloudtrail", time(NULL) };
+	struct sigv4_request req = { .method = "POST", .path = c->path,
+		.query = "", .headers = h, .payload = body, .payload_len = len };
+	struct sigv4_signer s = { .access_key_id = c->creds->access_key_id,
+		.secret_access_key = c->creds->secret_access_key,
+		.region = c->region, .service = "cloudtrail", .time = time(NULL) };
 	char *auth, *lines[6];
-	enum http_failure f;
 	size_t i;
 
 	sigv4_amz_date(s.time, amzdate);
@@ -138,11 +150,12 @@ send_signed(struct ct_client *c, const char *body, size_t len,
 		h[nh++] = (struct sigv4_header){ "X-Amz-Security-Token",
 			c->creds->session_token };
 	req.nheaders = nh;
-	auth = sigv4_authorization(&s, &req);
+	if ((auth = sigv4_authorization(&s, &req)) == NULL)
+		return -1;
 	for (i = 0; i < nh; i++)
 		lines[i] = xasprintf("%s: %s", h[i].name, h[i].value);
 	lines[nh] = xasprintf("Authorization: %s", auth);
-	f = http_post(c->http, c->url, (const char *const *)lines, nh + 1,
+	*f = http_post(c->http, c->url, (const char *const *)lines, nh + 1,
 	    body, len, resp);
 	/* The token is a credential: do not leave it in freed memory. */
 	for (i = 0; i <= nh; i++) {
@@ -150,7 +163,17 @@ send_signed(struct ct_client *c, const char *body, size_t len,
 		free(lines[i]);
 	}
 	free(auth);
-	return f;
+	return 0;
+}
+
+static void
+signing_error(struct ct_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->kind = CT_SIGNING;
+	snprintf(err->code, sizeof(err->code), "SigningFailed");
+	snprintf(err->message, sizeof(err->message),
+	    "OpenSSL could not compute the SigV4 signature");
 }
 
 static void
@@ -164,9 +187,20 @@ wait_for_slot(struct ct_client *c)
 	c->next_start = now + c->interval;
 }
 
+static bool
+past_deadline(const struct ct_client *c, struct ct_error *err)
+{
+	if (c->deadline <= 0 || monotonic_now() < c->deadline)
+		return false;
+	memset(err, 0, sizeof(*err));
+	err->kind = CT_DEADLINE;
+	snprintf(err->code, sizeof(err->code), "DeadlineExceeded");
+	return true;
+}
+
 /* Exponential backoff with jitter: half fixed, half random. */
-void
-ct_backoff(int attempt)
+static double
+backoff_delay(int attempt)
 {
 	double d = BACKOFF_BASE;
 	uint32_t r = 0;
@@ -176,7 +210,24 @@ ct_backoff(int attempt)
 	if (d > BACKOFF_CAP)
 		d = BACKOFF_CAP;
 	RAND_bytes((unsigned char *)&r, sizeof(r));
-	sleep_seconds(d / 2 + d / 2 * ((double)r / 4294967296.0));
+	return d / 2 + d / 2 * ((double)r / 4294967296.0);
+}
+
+void
+ct_backoff(int attempt)
+{
+	sleep_seconds(backoff_delay(attempt));
+}
+
+/* The backoff, cut short at the client's deadline. */
+static void
+backoff(const struct ct_client *c, int attempt)
+{
+	double d = backoff_delay(attempt);
+
+	if (c->deadline > 0 && monotonic_now() + d > c->deadline)
+		d = c->deadline - monotonic_now();
+	sleep_seconds(d);
 }
 
 void
@@ -215,10 +266,18 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 	memset(page, 0, sizeof(*page));
 	for (attempt = 1; attempt <= c->max_attempts; attempt++) {
 		if (attempt > 1)
-			ct_backoff(attempt - 1);
+			backoff(c, attempt - 1);
+		if (past_deadline(c, err)) {
+			err->attempts = attempt - 1;
+			break;
+		}
 		wait_for_slot(c);
+		if (send_signed(c, body, len, &resp, &f) == -1) {
+			signing_error(err);
+			err->attempts = attempt;
+			break;
+		}
 		c->requests++;
-		f = send_signed(c, body, len, &resp);
 		if (f != HTTP_OK)
 			ct_transport_error(f, &resp, err);
 		else if (resp.status == 200) {
@@ -435,6 +494,9 @@ ct_exit_code(enum ct_error_kind kind)
 	case CT_THROTTLED: return EX_TEMPFAIL;
 	case CT_MALFORMED: return EX_DATAERR;
 	case CT_REQUEST: return EX_DATAERR;
+	case CT_SIGNING: return EX_SOFTWARE;
+	case CT_LOCAL: return EX_IOERR;
+	case CT_DEADLINE: return EX_TEMPFAIL;
 	}
 	return EX_SOFTWARE;
 }

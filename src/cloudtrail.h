@@ -21,6 +21,9 @@ enum ct_error_kind {
 	CT_THROTTLED,	/* 75: throttled beyond max_attempts */
 	CT_MALFORMED,	/* 65: not what LookupEvents returns */
 	CT_REQUEST,	/* 65: another AWS error (InvalidTimeRange...) */
+	CT_SIGNING,	/* 70: OpenSSL could not sign: nothing was sent */
+	CT_LOCAL,	/* 74: a local file (the spool) failed, reported */
+	CT_DEADLINE,	/* 75: the run's deadline came first */
 };
 
 struct ct_error {
@@ -58,6 +61,12 @@ struct ct_client;
 struct ct_client *ct_client_new(const struct config *cfg,
     const struct credentials *creds, const char *region);
 void ct_client_free(struct ct_client *);
+
+/*
+ * A monotonic_now() time after which ct_lookup sends nothing more and
+ * fails with CT_DEADLINE; a request under way is cut off then. 0: none.
+ */
+void ct_client_set_deadline(struct ct_client *, double deadline);
 
 /* The endpoint in use, for messages: "https://cloudtrail.us-east-1..." */
 const char *ct_client_endpoint(const struct ct_client *);

@@ -21,6 +21,7 @@ struct cli {
 	bool session_token_stdin;	/* connect */
 	bool forget_key;		/* disconnect */
 	enum report_format format;	/* status, report */
+	bool inventory;			/* report */
 	char **args;			/* operands after the command */
 	int nargs;
 };

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "credstore.h"
 #include "log.h"
+#include "owner.h"
 
 static int
 disconnect_forget_key(const char *path)
@@ -20,6 +21,8 @@ disconnect_forget_key(const char *path)
 		printf("removed the key file %s\n", path);
 	else if (errno == ENOENT)
 		printf("no key file at %s\n", path);
+	else if (owner_is_permission_errno(errno))
+		return owner_permission_error(path, "key file", "remove");
 	else {
 		log_error("%s: cannot remove: %s", path, strerror(errno));
 		return EX_IOERR;

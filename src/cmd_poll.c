@@ -14,9 +14,11 @@
 
 #include "cmd.h"
 #include "credentials.h"
+#include "discoveries.h"
 #include "fetch.h"
 #include "log.h"
 #include "output.h"
+#include "policy.h"
 #include "regions.h"
 #include "state.h"
 #include "units.h"
@@ -30,11 +32,14 @@ struct poll {
 	bool progress;		/* the progress line is on the terminal */
 	int lock_fd;
 	struct output out;
+	bool discover;		/* discoveries_output is open as dout */
+	struct output dout;
 	struct units units;
-	pthread_mutex_t commit;	/* the output and the state: one batch */
+	pthread_mutex_t commit;	/* the outputs and the state: one batch */
 	atomic_size_t done;	/* units finished, for the progress line */
 	atomic_ulong pages, events;
 	time_t now;
+	double started;		/* monotonic: max_run_time counts from here */
 	time_t since, until;	/* the one-off window */
 };
 
@@ -81,9 +86,13 @@ recover(struct poll *p)
 		return 0;
 	if ((rc = output_recover(pa, &applied)) != 0)
 		return rc;
+	if ((rc = disc_output_recover(&pa->disc, applied)) != 0)
+		return rc;
 	if (applied)
 		state_region_move(state_region(&p->state, pa->after.account,
 		    pa->after.region), &pa->after);
+	if (applied && pa->has_inventory)
+		inventory_move(&p->state.inventory, &pa->inventory);
 	log_verbose("recovered an interrupted append to %s (%s)", pa->output,
 	    applied ? "complete" : "discarded");
 	pa->active = false;
@@ -119,6 +128,7 @@ struct drain_ctx {
 	struct batch *batch;
 	struct strset *keep;
 	time_t keep_from;
+	struct discoveries *disc;	/* NULL without a state */
 };
 
 static int
@@ -128,6 +138,9 @@ on_record(time_t t, const char *id, const char *line, size_t len, void *arg)
 
 	if (t >= c->keep_from)
 		strset_add(c->keep, id, t);
+	/* Our own record lines: one that did not parse counts for nothing. */
+	if (c->disc != NULL)
+		(void)discoveries_add(c->disc, line, len);
 	return batch_add(c->batch, line, len) == 0 ? 0 : -1;
 }
 
@@ -142,15 +155,19 @@ keep_recent(const char *id, time_t t, void *arg)
 
 /*
  * The region state after this batch: cursor at the window's end, and the
- * ids the next poll's overlap will see again.
+ * ids the next poll's overlap will see again; with a state, also the
+ * inventory after it and its discoveries.
  */
 static int
 render(struct poll *p, struct fetch_job *job, struct batch *b,
-    struct region_state *after)
+    struct region_state *after, struct discoveries *d)
 {
-	struct drain_ctx c = { b, &after->seen, job->end - p->cfg->overlap };
+	struct drain_ctx c = { b, &after->seen, job->end - p->cfg->overlap,
+		p->use_state ? d : NULL };
 	int rc;
 
+	if (p->use_state)
+		discoveries_begin(d, p->cfg, &p->state.inventory, job->region);
 	after->region = xstrdup(job->region);
 	after->account = NULL;
 	after->has_cursor = true;
@@ -170,33 +187,95 @@ pending_clear(struct pending_append *pa)
 	free(pa->output);
 	pa->output = NULL;
 	state_region_free(&pa->after);
+	inventory_free(&pa->inventory);
+	pa->has_inventory = false;
+	disc_pending_clear(&pa->disc);
 	pa->active = false;
+}
+
+/*
+ * The batch's discoveries ride its pending append: to a file they are
+ * written after the records and completed from the state after a kill;
+ * to standard output (records in a file) they go first, so that a kill
+ * can repeat them but never lose them.
+ */
+static int
+pending_discoveries(struct poll *p, struct discoveries *d)
+{
+	struct pending_append *pa = &p->state.pending;
+	long long offset;
+	int rc;
+
+	pa->has_inventory = true;
+	inventory_move(&pa->inventory, &d->after);
+	if (!p->discover || d->nlines == 0)
+		return 0;
+	if (p->dout.path == NULL)
+		return disc_output_write(&p->dout, d->lines.buf, d->lines.len);
+	if ((rc = output_offset(&p->dout, &offset)) != 0)
+		return rc;
+	pa->disc = (struct disc_pending){ .active = true,
+		.output = xstrdup(p->dout.path), .dev = p->dout.dev,
+		.ino = p->dout.ino, .offset = offset,
+		.lines = xstrdup(d->lines.buf) };
+	return 0;
+}
+
+/*
+ * A failed append is cut back and forgotten. If a file cannot be cut
+ * back, the pending record must stay in the state: the next poll then
+ * finds the partial batch and cuts it off, where a forgotten one would be
+ * followed by the whole batch again, after half a line.
+ */
+static int
+undo_append(struct poll *p)
+{
+	struct pending_append *pa = &p->state.pending;
+	int rc = output_rollback(&p->out, pa->offset);
+
+	if (pa->disc.active && output_rollback(&p->dout, pa->disc.offset) != 0)
+		rc = -1;
+	if (rc != 0) {
+		log_error("the partial batch stays recorded in %s for the next "
+		    "poll to cut off", p->cfg->state_file);
+		return -1;
+	}
+	pending_clear(pa);
+	(void)state_save(p->cfg->state_file, &p->state);
+	return 0;
 }
 
 /* To a file: announce the append in the state, append, then commit. */
 static int
 append_file(struct poll *p, struct batch *b, struct region_state *after,
-    struct region_state *rs)
+    struct region_state *rs, struct discoveries *d)
 {
 	struct pending_append *pa = &p->state.pending;
+	long long offset;
 	int rc;
 
+	if ((rc = output_offset(&p->out, &offset)) != 0)
+		return rc;
 	pending_clear(pa);
-	*pa = (struct pending_append){ true, xstrdup(p->out.path), p->out.dev,
-		p->out.ino, output_offset(&p->out), b->length, "", { 0 } };
+	*pa = (struct pending_append){ .active = true,
+		.output = xstrdup(p->out.path), .dev = p->out.dev,
+		.ino = p->out.ino, .offset = offset, .length = b->length };
 	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
 	state_region_move(&pa->after, after);
 	pa->after.account = xstrdup(rs->account);
 	pa->after.region = xstrdup(rs->region);
-	if ((rc = state_save(p->cfg->state_file, &p->state)) != 0)
+	if ((rc = pending_discoveries(p, d)) != 0 ||
+	    (rc = state_save(p->cfg->state_file, &p->state)) != 0)
 		goto out;
-	if ((rc = output_append(&p->out, b)) != 0) {
-		output_rollback(&p->out, pa->offset);
-		pending_clear(pa);
-		state_save(p->cfg->state_file, &p->state);
+	if ((rc = output_append(&p->out, b)) != 0 || (pa->disc.active &&
+	    (rc = disc_output_write(&p->dout, pa->disc.lines,
+	    strlen(pa->disc.lines))) != 0)) {
+		if (undo_append(p) == -1)
+			return rc;	/* the pending record stays */
 		goto out;
 	}
 	state_region_move(rs, &pa->after);
+	inventory_move(&p->state.inventory, &pa->inventory);
 	pending_clear(pa);
 	rc = state_save(p->cfg->state_file, &p->state);
 out:
@@ -205,7 +284,7 @@ out:
 }
 
 static int
-write_unit(struct poll *p, struct unit *u)
+write_unit(struct poll *p, struct unit *u, struct discoveries *d)
 {
 	struct fetch_job *job = &u->job;
 	struct batch b;
@@ -213,7 +292,13 @@ write_unit(struct poll *p, struct unit *u)
 	struct region_state *rs;
 	int rc;
 
-	if ((rc = render(p, job, &b, &after)) != 0)
+	/* A batch that could not be cut back stays the last in the file. */
+	if (p->state.pending.active) {
+		log_error("region %s: not written: %s ends in a partial batch",
+		    job->region, p->out.path);
+		return EX_IOERR;
+	}
+	if ((rc = render(p, job, &b, &after, d)) != 0)
 		goto out;
 	if (!p->use_state) {
 		rc = b.length > 0 ? output_append(&p->out, &b) : 0;
@@ -221,13 +306,17 @@ write_unit(struct poll *p, struct unit *u)
 	}
 	rs = state_region(&p->state, u->account->id, job->region);
 	if (b.length > 0 && p->out.path != NULL) {
-		rc = append_file(p, &b, &after, rs);
+		rc = append_file(p, &b, &after, rs, d);
 		goto out;
 	}
 	/* Stdout: written before the state moves, so nothing is ever lost. */
-	if (b.length > 0 && (rc = output_append(&p->out, &b)) != 0)
+	if ((b.length > 0 && (rc = output_append(&p->out, &b)) != 0) ||
+	    (p->discover && d->nlines > 0 &&
+	    (rc = disc_output_write(&p->dout, d->lines.buf,
+	    d->lines.len)) != 0))
 		goto out;
 	state_region_move(rs, &after);
+	inventory_move(&p->state.inventory, &d->after);
 	rc = state_save(p->cfg->state_file, &p->state);
 out:
 	batch_free(&b);
@@ -235,18 +324,43 @@ out:
 	return rc;
 }
 
+/*
+ * The figures agree with -v's page lines: every event on a page is
+ * counted as fetched, then as written, already written or filtered out.
+ */
 static void
-summarise(const struct unit *u, bool progress)
+summarise(const struct poll *p, const struct unit *u,
+    const struct discoveries *d)
 {
 	const struct fetch_job *job = &u->job;
-	char a[32], b[32];
+	struct log_figures f = { atomic_load(&job->pages), job->fetched,
+		spool_count(job->spool), job->skipped, 0, job->models.count,
+		job->principals.count, job->seconds };
+	char a[32], b[32], filtered[64] = "", more[96] = "";
 
-	log_info("%s%s: %s to %s, %lu pages, %zu events, %zu models, "
-	    "%zu principals, %.1f s", progress ? "\r\033[K" : "", u->label,
+	f.filtered = f.fetched - f.written - f.already;
+	if (f.filtered > 0)
+		snprintf(filtered, sizeof(filtered), ", %lu filtered out",
+		    f.filtered);
+	if (p->discover)
+		snprintf(more, sizeof(more), ", %zu %s", d->nlines,
+		    log_plural(d->nlines, "discovery", "discoveries"));
+	if (policy_configured(&p->cfg->models_allowed,
+	    &p->cfg->models_denied))
+		snprintf(more + strlen(more), sizeof(more) - strlen(more),
+		    ", %lu %s outside the model policy", d->outside,
+		    log_plural(d->outside, "call", "calls"));
+	log_summary(&f, "%s%s: %s to %s, %lu %s, %lu %s fetched, %lu written, "
+	    "%lu already written%s, %zu %s, %zu %s%s, %.1f s",
+	    p->progress ? "\r\033[K" : "", u->label,
 	    time_format_iso8601(job->start, a, sizeof(a)),
 	    time_format_iso8601(job->end, b, sizeof(b)),
-	    atomic_load(&job->pages), spool_count(job->spool),
-	    job->models.count, job->principals.count, job->seconds);
+	    f.pages, log_plural(f.pages, "page", "pages"),
+	    f.fetched, log_plural(f.fetched, "event", "events"),
+	    f.written, f.already, filtered,
+	    f.models, log_plural(f.models, "model", "models"),
+	    f.principals, log_plural(f.principals, "principal", "principals"),
+	    more, f.seconds);
 }
 
 static int
@@ -271,6 +385,35 @@ parse_window(struct poll *p, const struct cli *cli)
 	if (p->since >= p->until) {
 		log_error("usage error: --since must be before --until");
 		return EX_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * discoveries_output, with a state only: "-" is standard output, which
+ * cannot then also carry the records; a file must not be the records'.
+ */
+static int
+open_discoveries(struct poll *p)
+{
+	const char *path = p->cfg->discoveries_output;
+	int rc;
+
+	if (!p->use_state || path == NULL)
+		return 0;
+	if (strcmp(path, "-") == 0 && p->out.path == NULL) {
+		log_error("discoveries_output '-' needs the records in a file: "
+		    "set output or -o");
+		return EX_CONFIG;
+	}
+	if ((rc = output_open(path, &p->dout)) != 0)
+		return rc;
+	p->discover = true;
+	if (p->dout.path != NULL && p->out.path != NULL &&
+	    p->dout.dev == p->out.dev && p->dout.ino == p->out.ino) {
+		log_error("%s: discoveries_output is the records' output "
+		    "file: give it a file of its own", path);
+		return EX_CONFIG;
 	}
 	return 0;
 }
@@ -347,8 +490,10 @@ poll_unit(struct unit *u, void *arg)
 	struct poll *p = arg;
 	struct credentials creds = { 0 };
 	struct region_state *rs = NULL;
+	struct discoveries d = { 0 };
 	struct ct_error err;
 
+	log_set_context(u->account->id, u->region);
 	if (units_credentials(p->cfg, &p->creds, u->account, &creds,
 	    &err) == -1) {
 		unit_failed(u, &err);
@@ -357,6 +502,7 @@ poll_unit(struct unit *u, void *arg)
 	u->job.cfg = p->cfg;
 	u->job.creds = &creds;
 	u->job.region = u->region;
+	u->job.deadline = p->started + (double)p->cfg->max_run_time;
 	if (p->use_state) {
 		rs = state_find(&p->state, u->account->id, u->region);
 		u->job.emitted = &rs->seen;
@@ -376,10 +522,12 @@ poll_unit(struct unit *u, void *arg)
 		goto out;
 	}
 	pthread_mutex_lock(&p->commit);
-	if ((u->status = write_unit(p, u)) == 0)
-		summarise(u, p->progress);
+	if ((u->status = write_unit(p, u, &d)) == 0)
+		summarise(p, u, &d);
 	pthread_mutex_unlock(&p->commit);
 out:
+	discoveries_free(&d);
+	log_set_context(NULL, NULL);
 	/* A thousand units must not hold a thousand spools open. */
 	fetch_job_free(&u->job);
 	u->job.spool = NULL;
@@ -436,21 +584,25 @@ poll_units(struct poll *p)
 int
 cmd_poll(struct cli *cli, struct config *cfg)
 {
-	struct poll p = { .cfg = cfg, .lock_fd = -1, .now = time(NULL) };
+	struct poll p = { .cfg = cfg, .lock_fd = -1, .now = time(NULL),
+		.started = monotonic_now() };
 	int rc;
 
 	if ((rc = parse_window(&p, cli)) != 0 ||
 	    (rc = open_state(&p)) != 0 ||
 	    (rc = credentials_resolve(cfg, &p.creds)) != 0 ||
 	    (rc = config_default_regions(cfg, &p.creds.regions)) != 0 ||
+	    (rc = output_open(cfg->output, &p.out)) != 0 ||
+	    (rc = open_discoveries(&p)) != 0 ||
 	    (rc = units_plan(cfg, &p.creds, &p.units)) != 0 ||
-	    (rc = settle_state(&p)) != 0 ||
-	    (rc = output_open(cfg->output, &p.out)) != 0)
+	    (rc = settle_state(&p)) != 0)
 		goto out;
 	rc = poll_units(&p);
 out:
 	units_free(&p.units);
 	output_close(&p.out);
+	if (p.discover)
+		output_close(&p.dout);
 	credentials_clear(&p.creds);
 	state_free(&p.state);
 	if (p.lock_fd != -1)

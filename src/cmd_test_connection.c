@@ -56,7 +56,9 @@ connection_check(const struct config *cfg, const struct credentials *creds)
 	int status = 0, rc;
 
 	for (size_t i = 0; i < cfg->regions.n; i++) {
+		log_set_context(NULL, cfg->regions.v[i]);
 		rc = check_region(cfg, creds, cfg->regions.v[i]);
+		log_set_context(NULL, NULL);
 		if (rc != 0 && status == 0)
 			status = rc;
 	}

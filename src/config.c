@@ -70,6 +70,8 @@ config_defaults(struct config *cfg, bool as_root)
 	 * organisation in about a minute.
 	 */
 	cfg->max_concurrency = 16;
+	/* Well under a day, so that a stuck run ends before the next cron. */
+	cfg->max_run_time = 6 * 3600;
 	if (as_root) {
 		cfg->state_file = xstrdup(ROOT_STATE);
 		cfg->key_file = xstrdup(ROOT_KEY);
@@ -153,8 +155,8 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	static const char *const url_vars[] = {
 		"AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_ENDPOINT_URL",
 	};
-	const char *v, *from = NULL;
-	char buf[128];
+	const char *v, *from = NULL, *problem = NULL;
+	char buf[128], why[128];
 	int nerr = 0, n;
 
 	if (cfg->regions.n > 0)
@@ -173,9 +175,10 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	for (size_t i = 0; v == NULL && i < 2; i++)
 		if ((v = config_env(url_vars[i])) != NULL)
 			from = url_vars[i];
-	if (v != NULL && !config_url_valid(v)) {
-		log_error("%s: invalid endpoint url '%s': " URL_HINT, from,
-		    log_clean(buf, sizeof(buf), v));
+	if (v != NULL &&
+	    (problem = config_url_problem(v, why, sizeof(why))) != NULL) {
+		log_error("%s: invalid endpoint url '%s': %s", from,
+		    log_clean(buf, sizeof(buf), v), problem);
 		nerr++;
 	} else if (v != NULL)
 		config_set(&cfg->endpoint_url, v);
@@ -204,6 +207,19 @@ config_credentials_default(struct config *cfg)
 		    (int)(slash - cfg->state_file), cfg->state_file);
 }
 
+static int
+config_check_log_format(const struct config *cfg)
+{
+	enum log_format f;
+	char buf[64];
+
+	if (cfg->log_format == NULL || log_format_parse(cfg->log_format, &f) == 0)
+		return 0;
+	log_error("%s: invalid log_format '%s': use text or json",
+	    config_describe(cfg), log_clean(buf, sizeof(buf), cfg->log_format));
+	return 1;
+}
+
 int
 config_load_as(struct config *cfg, const struct config_overrides *o,
     bool as_root)
@@ -223,6 +239,7 @@ config_load_as(struct config *cfg, const struct config_overrides *o,
 	nerr += config_overlay(cfg, o);
 	nerr += config_accounts_check(cfg);
 	config_credentials_default(cfg);
+	nerr += config_check_log_format(cfg);
 	if (cfg->state_file == NULL || cfg->key_file == NULL) {
 		log_error("cannot find the home directory: set HOME");
 		nerr++;
@@ -297,6 +314,9 @@ config_free(struct config *cfg)
 	strlist_free(&cfg->event_sources);
 	strlist_free(&cfg->event_names);
 	free(cfg->output);
+	free(cfg->discoveries_output);
+	strlist_free(&cfg->models_allowed);
+	strlist_free(&cfg->models_denied);
 	free(cfg->state_file);
 	free(cfg->credentials_file);
 	free(cfg->key_file);
@@ -314,5 +334,6 @@ config_free(struct config *cfg)
 	strlist_free(&cfg->organization.include);
 	strlist_free(&cfg->organization.exclude);
 	free(cfg->role_name);
+	free(cfg->log_format);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -60,6 +60,9 @@ struct config {
 	long first_poll_lookback;	/* seconds */
 	long overlap;			/* seconds */
 	char *output;
+	char *discoveries_output;	/* NULL: none */
+	struct strlist models_allowed;	/* globs on modelName */
+	struct strlist models_denied;
 	char *state_file;
 	char *credentials_file;
 	char *key_file;
@@ -74,6 +77,8 @@ struct config {
 	struct org_config organization;
 	char *role_name;	/* member accounts' role, for both above */
 	int max_concurrency;	/* units (account x region) polled at once */
+	long max_run_time;	/* seconds: poll stops unfinished regions then */
+	char *log_format;	/* "text" or "json"; NULL: text */
 };
 
 /* Many accounts: `accounts:` or `organization:` is set. */

@@ -55,6 +55,9 @@ static const struct config_key config_keys[] = {
 	    "between 1s and 90d"),
 	D("overlap", overlap, 0, 90 * 86400, "15m", "between 0s and 90d"),
 	K("output", KEY_STRING, output),
+	K("discoveries_output", KEY_STRING, discoveries_output),
+	K("models_allowed", KEY_LIST, models_allowed),
+	K("models_denied", KEY_LIST, models_denied),
 	K("state_file", KEY_STRING, state_file),
 	K("credentials_file", KEY_STRING, credentials_file),
 	K("key_file", KEY_STRING, key_file),
@@ -64,11 +67,13 @@ static const struct config_key config_keys[] = {
 	K("max_requests_per_second", KEY_RATE, max_requests_per_second),
 	K("max_attempts", KEY_ATTEMPTS, max_attempts),
 	D("timeout", timeout, 1, 3600, "60s", "between 1s and 1h"),
+	D("max_run_time", max_run_time, 1, 86400, "6h", "between 1s and 1d"),
 	K("extra_fields", KEY_EXTRA, extra_fields),
 	K("accounts", KEY_ACCOUNTS, accounts),
 	K("organization", KEY_ORGANIZATION, organization),
 	K("role_name", KEY_STRING, role_name),
 	K("max_concurrency", KEY_CONCURRENCY, max_concurrency),
+	K("log_format", KEY_STRING, log_format),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 #undef K
@@ -114,13 +119,6 @@ config_region_valid(const char *s)
 			return false;
 	}
 	return false;
-}
-
-bool
-config_url_valid(const char *s)
-{
-	return (strncmp(s, "https://", 8) == 0 && s[8] != '\0') ||
-	    (strncmp(s, "http://", 7) == 0 && s[7] != '\0');
 }
 
 bool
@@ -294,8 +292,8 @@ static void
 config_string(struct config_parse *p, const struct config_key *k,
     const yaml_node_t *n)
 {
-	char buf[128], **field = (char **)((char *)p->cfg + k->off);
-	const char *s;
+	char buf[128], why[128], **field = (char **)((char *)p->cfg + k->off);
+	const char *s, *problem;
 
 	if ((s = config_scalar(p, n, k->name, "a string")) == NULL)
 		return;
@@ -304,9 +302,10 @@ config_string(struct config_parse *p, const struct config_key *k,
 		    k->name);
 		return;
 	}
-	if (k->kind == KEY_URL && !config_url_valid(s)) {
-		config_error_at(p, n->start_mark, "invalid endpoint url '%s': "
-		    URL_HINT, log_clean(buf, sizeof(buf), s));
+	if (k->kind == KEY_URL &&
+	    (problem = config_url_problem(s, why, sizeof(why))) != NULL) {
+		config_error_at(p, n->start_mark, "invalid %s '%s': %s",
+		    k->name, log_clean(buf, sizeof(buf), s), problem);
 		return;
 	}
 	free(*field);

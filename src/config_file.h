@@ -12,7 +12,7 @@
 #include "config.h"
 
 #define REGION_HINT	"use a region code such as us-east-1"
-#define URL_HINT	"use a URL that starts with https:// or http://"
+#define URL_HINT	"use a URL that starts with https://"
 
 /*
  * Reads path into cfg over its defaults. A missing file is fine unless
@@ -20,6 +20,13 @@
  */
 int config_read_file(struct config *cfg, const char *path, bool must_exist);
 
+/*
+ * NULL when url will do as endpoint_url, else why not (in buf, of size,
+ * or a constant): not a URL libcurl accepts, a scheme other than https://
+ * (http:// only for a loopback host), a user name, query or fragment.
+ */
+const char *config_url_problem(const char *url, char *buf, size_t size);
+/* config_url_problem(url) == NULL, for callers that give their own words. */
 bool config_url_valid(const char *url);
 
 /* One file being read: problems are counted, not fatal, to report them all. */

@@ -57,9 +57,33 @@ int cred_imds_fetch(struct credentials *out);
  */
 int cred_process_fetch(const char *command, struct credentials *out);
 
-/* Parses credential_process / container / IMDS JSON (tests, fuzzing). */
+/*
+ * The time limit on credential_process, in seconds (default 60); the
+ * chain may set it from the configured timeout, tests shorten it.
+ */
+void cred_process_set_timeout(double seconds);
+
+/*
+ * Shared by the providers, exposed for tests and fuzzing. The JSON
+ * readers return 0 or -1 (out left empty).
+ *
+ * cred_parse_json reads credential_process / container / IMDS JSON:
+ * AccessKeyId, SecretAccessKey, SessionToken or Token, Expiration (ISO
+ * 8601), RoleArn into identity_arn, IMDS's Code must be "Success". With
+ * require_version, Version must be 1 (-2 for another) and the token and
+ * Expiration are optional; without, both are required.
+ */
 int cred_parse_json(const char *body, size_t len, int require_version,
     struct credentials *out);
+/* GetRoleCredentials's {"roleCredentials": {...}}. */
+int cred_parse_sso_json(const char *body, size_t len, struct credentials *);
+/* An SSO cache file: *token malloc'd (wipe it), *expires from expiresAt. */
+int cred_parse_sso_cache(const char *body, size_t len, char **token,
+    time_t *expires);
+/* A whole small file: 0; -1 with errno; -2 when larger than max. */
+int cred_read_file(const char *path, size_t max, char **out, size_t *len);
+/* OPENSSL_cleanse, then free; NULL is fine. */
+void cred_wipe(char *);
 
 /* An SSO profile's settings (sso_session or legacy keys). */
 struct cred_sso {

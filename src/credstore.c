@@ -24,6 +24,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "owner.h"
 #include "util.h"
 
 #define STORE_MAGIC	"BTCS"
@@ -68,6 +69,8 @@ private_read(const char *path, const char *what, size_t max,
 			    "follow it", path, what);
 			return EX_CONFIG;
 		}
+		if (owner_is_permission_errno(errno))
+			return owner_permission_error(path, what, "read");
 		log_error("%s: %s", path, strerror(errno));
 		return EX_IOERR;
 	}
@@ -149,6 +152,8 @@ key_create(const char *path, const char *dir, unsigned char key[KEY_LEN])
 			return rc;
 		errno = EEXIST;
 	}
+	if (fd == -1 && owner_is_permission_errno(errno))
+		return owner_permission_error(path, "key file", "create");
 	if (fd == -1) {
 		log_error("%s: cannot create key file: %s", path,
 		    strerror(errno));
@@ -463,6 +468,9 @@ credstore_remove(const char *store_path, bool *existed)
 	if (unlink(store_path) == -1) {
 		if (errno == ENOENT)
 			return 0;
+		if (owner_is_permission_errno(errno))
+			return owner_permission_error(store_path,
+			    "credential store", "remove");
 		log_error("%s: cannot remove: %s", store_path,
 		    strerror(errno));
 		return EX_IOERR;

@@ -24,6 +24,12 @@ first_line(const struct ct_error *err)
 		return "malformed LookupEvents response";
 	case CT_REQUEST:
 		return "LookupEvents request rejected by AWS CloudTrail";
+	case CT_SIGNING:
+		return "cannot sign the LookupEvents request";
+	case CT_LOCAL:
+		return "cannot keep the fetched records";
+	case CT_DEADLINE:
+		return "poll stopped at max_run_time";
 	case CT_OK:
 		break;
 	}

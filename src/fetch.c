@@ -48,8 +48,9 @@ take_event(struct fetch_job *job, const struct ct_event *ev,
 	}
 	if (spool_add(job->spool, rec->event_epoch, rec->event_id,
 	    rec->line.buf, rec->line.len) == -1) {
-		fail(job, CT_MALFORMED, "SpoolError", "cannot spool records");
-		job->status = EX_IOERR;
+		/* spool_add said which file and why. */
+		fail(job, CT_LOCAL, "SpoolError",
+		    "the spool file failed (see above)");
 		return -1;
 	}
 	if (rec->model_name[0] != '\0')
@@ -75,11 +76,16 @@ fetch_source(struct fetch_job *job, struct ct_client *client,
 	for (;;) {
 		q.next_token = token;
 		if (ct_lookup(client, &q, &page, &job->err) == -1) {
+			if (job->err.kind == CT_DEADLINE)
+				snprintf(job->err.message, sizeof(job->err.message),
+				    "unfinished after %lds; its cursor stays where "
+				    "it was", job->cfg->max_run_time);
 			job->status = ct_exit_code(job->err.kind);
 			rc = -1;
 			break;
 		}
 		atomic_fetch_add(&job->pages, 1);
+		job->fetched += page.nevents;
 		log_verbose("%s: %s page %lu: %zu events%s", job->region, source,
 		    atomic_load(&job->pages), page.nevents,
 		    page.next_token ? ", more to come" : "");
@@ -113,6 +119,7 @@ fetch_region(void *arg)
 	struct record rec = { 0 };
 	struct ct_client *client;
 
+	log_set_context(NULL, job->region);
 	job->spool = spool_new();
 	client = ct_client_new(job->cfg, job->creds, job->region);
 	if (client == NULL) {
@@ -120,6 +127,7 @@ fetch_region(void *arg)
 		job->status = EX_CONFIG;
 		goto out;
 	}
+	ct_client_set_deadline(client, job->deadline);
 	for (size_t i = 0; i < job->cfg->event_sources.n; i++)
 		if (fetch_source(job, client, job->cfg->event_sources.v[i],
 		    &opts, &rec) == -1)
@@ -130,6 +138,7 @@ out:
 	ct_client_free(client);
 	job->seconds = monotonic_now() - t0;
 	atomic_store(&job->done, 1);
+	log_set_context(NULL, NULL);
 	return NULL;
 }
 

@@ -22,10 +22,12 @@ struct fetch_job {
 	const char *region;
 	time_t start, end;
 	const struct strset *emitted;	/* ids earlier polls emitted */
+	double deadline;		/* monotonic_now() time; 0: none */
 
 	/* Results. */
 	struct spool *spool;
 	struct strset models, principals;
+	unsigned long fetched;		/* events on the pages, all kinds */
 	unsigned long skipped;		/* already emitted */
 	unsigned long requests;
 	struct ct_error err;

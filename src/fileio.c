@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "owner.h"
 #include "util.h"
 
 char *
@@ -82,15 +83,21 @@ file_sync_dir(const char *dir)
 	return rc;
 }
 
+const char *
+file_tmp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir != NULL && *dir != '\0' ? dir : "/tmp";
+}
+
 int
 file_tmp(void)
 {
-	const char *dir = getenv("TMPDIR");
+	const char *dir = file_tmp_dir();
 	char *path;
 	int fd;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	/* Filesystems without O_TMPFILE: a named file, unlinked at once. */
 	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
@@ -107,6 +114,8 @@ file_tmp(void)
 static int
 failed(const char *file, const char *what, int rc)
 {
+	if (owner_is_permission_errno(errno))
+		return owner_permission_error(file, what, "write");
 	log_error("%s: cannot write %s: %s", file, what, strerror(errno));
 	return rc;
 }

@@ -22,10 +22,12 @@ int file_write_all(int fd, const void *buf, size_t len);
 int file_sync_dir(const char *dir);
 
 /*
- * An anonymous file in $TMPDIR (else /tmp), mode 0600, already unlinked:
- * it vanishes with the process however it ends. -1 with errno set.
+ * An anonymous file in file_tmp_dir(), mode 0600, already unlinked: it
+ * vanishes with the process however it ends. -1 with errno set.
  */
 int file_tmp(void);
+/* $TMPDIR, else /tmp: where file_tmp's files are, for messages. */
+const char *file_tmp_dir(void);
 
 /*
  * Replaces path with len bytes of buf, mode 0600, creating its directory

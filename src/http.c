@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ struct http_client {
 	CURL *curl;
 	char *ca_bundle;
 	long timeout;
+	double deadline;	/* monotonic; 0: none */
 };
 
 /* The body being received, with the cap that keeps a hostile server small. */
@@ -89,6 +91,58 @@ add_ca_bundle(CURL *curl, void *sslctx, void *arg)
 	return CURLE_OK;
 }
 
+/*
+ * libcurl's memory, wiped before it is freed: it copies the request
+ * headers, the session token among them, into buffers of its own.
+ */
+static void
+http_wiping_free(void *p)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void *
+http_wiping_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return malloc(n);
+	old = malloc_usable_size(p);
+	if ((q = malloc(n ? n : 1)) == NULL)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	http_wiping_free(p);
+	return q;
+}
+
+int
+http_global_init(void)
+{
+	return curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc,
+	    http_wiping_free, http_wiping_realloc, strdup,
+	    calloc) == CURLE_OK ? 0 : -1;
+}
+
+void
+http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+/* The header list holds the token: wiped, whatever curl's allocator. */
+static void
+http_headers_free(struct curl_slist *list)
+{
+	for (struct curl_slist *l = list; l != NULL; l = l->next)
+		OPENSSL_cleanse(l->data, strlen(l->data));
+	curl_slist_free_all(list);
+}
+
 struct http_client *
 http_client_new(const char *ca_bundle, long timeout)
 {
@@ -114,11 +168,33 @@ http_client_free(struct http_client *c)
 	free(c);
 }
 
+void
+http_client_set_deadline(struct http_client *c, double deadline)
+{
+	c->deadline = deadline;
+}
+
+/* The request's time limit in ms: the timeout, or less before a deadline. */
+static long
+time_limit_ms(const struct http_client *c)
+{
+	long ms = c->timeout * 1000;
+	double left;
+
+	if (c->deadline > 0) {
+		left = (c->deadline - monotonic_now()) * 1000;
+		if (left < (double)ms)
+			ms = left < 1 ? 1 : (long)left;
+	}
+	return ms;
+}
+
 static void
 set_options(struct http_client *c, struct body *b, struct http_response *resp)
 {
 	CURL *curl = c->curl;
-	long connect_timeout = c->timeout < 30 ? c->timeout : 30;
+	long limit = time_limit_ms(c);
+	long connect_timeout = limit < 30000 ? limit : 30000;
 
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http");
@@ -129,8 +205,8 @@ set_options(struct http_client *c, struct body *b, struct http_response *resp)
 		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_bundle);
 		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, c->ca_bundle);
 	}
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, c->timeout);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, limit);
 	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b->max);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
 	/*
@@ -240,10 +316,7 @@ http_request(struct http_client *c, const char *method, const char *url,
 	set_method(c->curl, method, body, body_len);
 
 	rc = curl_easy_perform(c->curl);
-	/* The list may hold a token or a signature: wipe it before freeing. */
-	for (struct curl_slist *l = list; l != NULL; l = l->next)
-		OPENSSL_cleanse(l->data, strlen(l->data));
-	curl_slist_free_all(list);
+	http_headers_free(list);
 	f = classify(rc, &b);
 	if (f != HTTP_OK) {
 		describe_failure(f, rc, errbuf, b.max, resp);

@@ -22,6 +22,14 @@ enum http_failure {
 
 struct http_client;
 
+/*
+ * curl_global_init, once, before any thread starts, with an allocator that
+ * wipes what libcurl frees (it keeps copies of the request headers).
+ * Returns 0, or -1.
+ */
+int http_global_init(void);
+void http_global_cleanup(void);
+
 struct http_response {
 	long status;
 	char *body;		/* NUL-terminated, owned */
@@ -34,6 +42,8 @@ struct http_response {
 /* ca_bundle may be NULL. timeout in seconds. Returns NULL on failure. */
 struct http_client *http_client_new(const char *ca_bundle, long timeout);
 void http_client_free(struct http_client *);
+/* A monotonic_now() time that no request may run past; 0: none. */
+void http_client_set_deadline(struct http_client *, double deadline);
 
 /*
  * POSTs body to url with headers ("Name: value"). Reuses the connection.

@@ -5,8 +5,10 @@
  * main parses the command line, sets up what every command shares, runs
  * the command from the table and turns its result into the exit status.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +18,16 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 #include "cmd.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
+#include "owner.h"
+#include "suggest.h"
 #include "util.h"
 
 /* Options a command accepts besides the global ones. */
@@ -35,11 +39,12 @@ enum {
 	OPT_TOKEN_STDIN = 1 << 4,
 	OPT_FORGET_KEY = 1 << 5,
 	OPT_FORMAT = 1 << 6,
+	OPT_INVENTORY = 1 << 7,
 };
 
 static const char *const option_names[] = {
 	"--output", "--state-file", "--since/--until", "--access-key-id",
-	"--session-token-stdin", "--forget-key", "--format",
+	"--session-token-stdin", "--forget-key", "--format", "--inventory",
 };
 
 struct command {
@@ -78,12 +83,17 @@ static const struct command commands[] = {
 	  " [--state-file FILE] [--format text|json]",
 	  "Show the configuration in force, the credential source (access key\n"
 	  "id masked) and each region's cursor.\n" },
-	{ "report", cmd_report, OPT_SINCE_UNTIL | OPT_FORMAT,
+	{ "report", cmd_report, OPT_SINCE_UNTIL | OPT_FORMAT | OPT_INVENTORY |
+	  OPT_STATE_FILE,
 	  "summarise records: which models, by whom, how often",
-	  " [--format table|json|csv] [--since TIME] [--until TIME] [FILE...]",
+	  " [--format table|json|csv] [--since TIME] [--until TIME] [FILE...]\n"
+	  "       bedrock-trail [GLOBAL OPTIONS] report --inventory"
+	  " [--state-file FILE] [--format table|json|csv]",
 	  "Summarise records (stdin by default): per model, calls, errors,\n"
 	  "principals, regions, first and last seen; per principal and model,\n"
-	  "calls.\n" },
+	  "calls; with a model policy, each model's verdict. --inventory prints\n"
+	  "what poll's state knows instead: per account, models, principals,\n"
+	  "regions and principal x model pairs, first and last seen, calls.\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -95,6 +105,7 @@ static const char global_help[] =
     "      --ca-bundle FILE   trust these CA certificates too\n"
     "  -q, --quiet            errors only\n"
     "  -v, --verbose          more detail (never secrets)\n"
+    "      --log-format FMT   text (the default) or json: one object per line\n"
     "  -h, --help             this help\n"
     "      --version          the version\n";
 
@@ -126,12 +137,33 @@ find_command(const char *name)
 	return NULL;
 }
 
+/* A usage error, with the nearest valid word when arg looks like a typo. */
+static int
+usage_error_near(const char *what, const char *arg, const char *near)
+{
+	log_error("usage error: %s%s%s", what, arg ? " " : "", arg ? arg : "");
+	if (near != NULL)
+		log_error("did you mean '%s'?", near);
+	log_error("Try 'bedrock-trail --help'.");
+	return EX_USAGE;
+}
+
 static int
 usage_error(const char *what, const char *arg)
 {
-	log_error("usage error: %s%s%s", what, arg ? " " : "", arg ? arg : "");
-	log_error("Try 'bedrock-trail --help'.");
-	return EX_USAGE;
+	return usage_error_near(what, arg, NULL);
+}
+
+static int
+unknown_command(const char *name)
+{
+	const char *names[NCOMMANDS + 1];
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i].name;
+	names[NCOMMANDS] = "help";
+	return usage_error_near("unknown command", name,
+	    suggest_nearest(name, names, NCOMMANDS + 1));
 }
 
 static void
@@ -161,7 +193,8 @@ parse_format(const char *s, enum report_format *out)
 }
 
 enum { LO_ENDPOINT = 256, LO_CA, LO_VERSION, LO_STATE, LO_SINCE, LO_UNTIL,
-	LO_KEY_ID, LO_TOKEN_STDIN, LO_FORGET_KEY, LO_FORMAT };
+	LO_KEY_ID, LO_TOKEN_STDIN, LO_FORGET_KEY, LO_FORMAT, LO_LOG_FORMAT,
+	LO_INVENTORY };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -180,13 +213,17 @@ static const struct option long_options[] = {
 	{ "session-token-stdin", no_argument, NULL, LO_TOKEN_STDIN },
 	{ "forget-key", no_argument, NULL, LO_FORGET_KEY },
 	{ "format", required_argument, NULL, LO_FORMAT },
+	{ "log-format", required_argument, NULL, LO_LOG_FORMAT },
+	{ "inventory", no_argument, NULL, LO_INVENTORY },
 	{ NULL, 0, NULL, 0 },
 };
+#define NLONG (sizeof(long_options) / sizeof(long_options[0]) - 1)
 
 struct parsed {
 	struct cli cli;
 	int used;		/* OPT_* bits seen */
 	bool help, version, quiet, verbose;
+	bool log_format_set;	/* --log-format: the config cannot change it */
 };
 
 /* One option; returns 0 or EX_USAGE. */
@@ -250,9 +287,67 @@ parse_option(int ch, struct parsed *p)
 			return usage_error("unknown --format", optarg);
 		p->used |= OPT_FORMAT;
 		return 0;
+	case LO_INVENTORY:
+		c->inventory = true;
+		p->used |= OPT_INVENTORY;
+		return 0;
+	case LO_LOG_FORMAT:
+		/* Already applied by early_log_format, before any message. */
+		p->log_format_set = true;
+		return 0;
 	default:
 		return usage_error("unknown or incomplete option", NULL);
 	}
+}
+
+/* "--outptu=x" or "-x": the nearest long option, for a typo. */
+static int
+unknown_option(const char *bad)
+{
+	const char *names[NLONG], *near = NULL;
+	char *copy = xstrdup(bad), *eq = strchr(copy, '=');
+	int rc;
+
+	if (eq != NULL)
+		*eq = '\0';
+	for (size_t i = 0; i < NLONG; i++)
+		names[i] = long_options[i].name;
+	if (strncmp(copy, "--", 2) == 0 && copy[2] != '\0')
+		near = suggest_nearest(copy + 2, names, NLONG);
+	if (near != NULL) {
+		char *opt = xasprintf("--%s", near);
+
+		rc = usage_error_near("unknown option", bad, opt);
+		free(opt);
+	} else
+		rc = usage_error("unknown option", bad);
+	free(copy);
+	return rc;
+}
+
+/*
+ * --log-format takes effect before the command line is parsed, so that a
+ * usage error is already in the format asked for. A bad value is itself
+ * a usage error, in text.
+ */
+static int
+early_log_format(int argc, char **argv)
+{
+	enum log_format f;
+	const char *v = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
+			v = argv[++i];
+		else if (strncmp(argv[i], "--log-format=", 13) == 0)
+			v = argv[i] + 13;
+	}
+	if (v == NULL)
+		return 0;
+	if (log_format_parse(v, &f) == -1)
+		return usage_error("--log-format must be text or json, not", v);
+	log_set_format(f);
+	return 0;
 }
 
 static int
@@ -263,11 +358,11 @@ parse_args(int argc, char **argv, struct parsed *p)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:r:qvho:", long_options,
 	    NULL)) != -1) {
-		if (ch == '?' || ch == ':') {
-			const char *bad = argv[optind - 1];
-			return usage_error(ch == ':' ? "option needs a value:" :
-			    "unknown option", bad);
-		}
+		if (ch == ':')
+			return usage_error("option needs a value:",
+			    argv[optind - 1]);
+		if (ch == '?')
+			return unknown_option(argv[optind - 1]);
 		if ((rc = parse_option(ch, p)) != 0)
 			return rc;
 	}
@@ -301,15 +396,60 @@ no_core_dumps(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* A full disk or a closed pipe must not look like success. */
+/* Whether stdout is a pipe whose reader has gone (`report | head`). */
+static bool
+stdout_reader_gone(void)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	return errno == EPIPE ||
+	    (poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0);
+}
+
+/*
+ * A full disk must not look like success. A reader that stopped reading
+ * is the normal end of a filter, as for any Unix tool in a pipeline.
+ */
 static int
 finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (stdout_reader_gone())
+			return status;
 		log_error("cannot write to standard output: %m");
 		return status != 0 ? status : EX_IOERR;
 	}
 	return status;
+}
+
+/*
+ * Run as root, a command that writes refuses before anything is written
+ * when the file is the service user's: root would take it over.
+ * status, test-connection and report only read, and may run as root.
+ */
+static int
+guard_files(const struct command *cmd, const struct cli *cli,
+    const struct config *cfg)
+{
+	int rc = 0;
+
+	if (cmd->run == cmd_poll) {
+		if (cli->since == NULL && cli->until == NULL)
+			rc = owner_check_write(cfg->state_file, "state file");
+		if (rc == 0)
+			rc = owner_check_write(cfg->output, "output file");
+	} else if (cmd->run == cmd_connect) {
+		rc = owner_check_write(cfg->credentials_file,
+		    "credential store");
+		if (rc == 0)
+			rc = owner_check_write(cfg->key_file, "key file");
+	} else if (cmd->run == cmd_disconnect) {
+		rc = owner_check_remove(cfg->credentials_file,
+		    "credential store");
+		if (rc == 0 && cli->forget_key)
+			rc = owner_check_remove(cfg->key_file, "key file");
+	}
+	return rc;
 }
 
 static int
@@ -328,6 +468,11 @@ run(const struct command *cmd, struct parsed *p)
 		return EX_USAGE;
 	}
 	status = config_load(&cfg, &p->cli.over);
+	if (status == 0 && !p->log_format_set && cfg.log_format != NULL)
+		log_set_format(strcmp(cfg.log_format, "json") == 0 ?
+		    LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	if (status == 0)
+		status = guard_files(cmd, &p->cli, &cfg);
 	if (status == 0)
 		status = cmd->run(&p->cli, &cfg);
 	config_free(&cfg);
@@ -344,7 +489,7 @@ help_command(struct parsed *p)
 		return 0;
 	}
 	if ((cmd = find_command(p->cli.args[1])) == NULL)
-		return usage_error("unknown command", p->cli.args[1]);
+		return unknown_command(p->cli.args[1]);
 	usage_command(stdout, cmd);
 	return 0;
 }
@@ -363,13 +508,17 @@ dispatch(struct parsed *p)
 			usage_all(stdout);
 			return 0;
 		}
-		usage_all(stderr);
-		return EX_USAGE;
+		/* The whole usage for a person; one line for a log. */
+		if (isatty(STDERR_FILENO) && log_get_format() == LOG_FORMAT_TEXT) {
+			usage_all(stderr);
+			return EX_USAGE;
+		}
+		return usage_error("no command given", NULL);
 	}
 	if (strcmp(p->cli.args[0], "help") == 0)
 		return help_command(p);
 	if ((cmd = find_command(p->cli.args[0])) == NULL)
-		return usage_error("unknown command", p->cli.args[0]);
+		return unknown_command(p->cli.args[0]);
 	if (p->help) {
 		usage_command(stdout, cmd);
 		return 0;
@@ -399,11 +548,14 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 1);
 #endif
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (http_global_init() != 0) {
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;
 	}
-	status = parse_args(argc, argv, &p);
+	owner_set_argv(argc, argv);
+	status = early_log_format(argc, argv);
+	if (status == 0)
+		status = parse_args(argc, argv, &p);
 	if (status == 0) {
 		if (p.quiet)
 			log_set_level(LOG_QUIET);
@@ -412,6 +564,6 @@ main(int argc, char **argv)
 		status = dispatch(&p);
 	}
 	strlist_free(&p.cli.over.regions);
-	curl_global_cleanup();
+	http_global_cleanup();
 	return finish_stdout(status);
 }

@@ -13,6 +13,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "owner.h"
 #include "util.h"
 
 #define BATCH_BUF (256u << 10)
@@ -23,7 +24,8 @@ batch_begin(struct batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	if ((b->fd = file_tmp()) == -1) {
-		log_error("cannot create a temporary file: %m");
+		log_error("cannot create the batch file in %s: %m",
+		    file_tmp_dir());
 		return EX_CANTCREAT;
 	}
 	b->md = EVP_MD_CTX_new();
@@ -39,7 +41,8 @@ static int
 batch_flush(struct batch *b)
 {
 	if (file_write_all(b->fd, b->buf, b->buflen) == -1) {
-		log_error("cannot write a temporary file: %m");
+		log_error("cannot write the batch file in %s: %m",
+		    file_tmp_dir());
 		return EX_IOERR;
 	}
 	b->buflen = 0;
@@ -56,7 +59,8 @@ batch_add(struct batch *b, const char *line, size_t len)
 	if (len + 1 > BATCH_BUF) {
 		if (file_write_all(b->fd, line, len) == -1 ||
 		    file_write_all(b->fd, "\n", 1) == -1) {
-			log_error("cannot write a temporary file: %m");
+			log_error("cannot write the batch file in %s: %m",
+		    file_tmp_dir());
 			return EX_IOERR;
 		}
 	} else {
@@ -107,6 +111,8 @@ output_open(const char *path, struct output *o)
 		return 0;
 	}
 	o->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (o->fd == -1 && owner_is_permission_errno(errno))
+		return owner_permission_error(path, "output file", "open");
 	if (o->fd == -1 || fstat(o->fd, &st) == -1) {
 		log_error("%s: cannot open output file: %m", path);
 		if (o->fd != -1)
@@ -119,14 +125,21 @@ output_open(const char *path, struct output *o)
 	return 0;
 }
 
-long long
-output_offset(const struct output *o)
+int
+output_offset(const struct output *o, long long *offset)
 {
 	struct stat st;
 
-	if (o->path == NULL || fstat(o->fd, &st) == -1)
+	*offset = 0;
+	if (o->path == NULL)
 		return 0;
-	return (long long)st.st_size;
+	/* Never guess: this offset is where a failed append is cut back to. */
+	if (fstat(o->fd, &st) == -1) {
+		log_error("%s: cannot read the output file's size: %m", o->path);
+		return EX_IOERR;
+	}
+	*offset = (long long)st.st_size;
+	return 0;
 }
 
 int
@@ -147,7 +160,8 @@ output_append(struct output *o, const struct batch *b)
 	}
 	free(buf);
 	if (rc == -1)
-		log_error("cannot read a temporary file: %m");
+		log_error("cannot read the batch file in %s: %m",
+		    file_tmp_dir());
 	if (rc == -2 || (rc == 0 && o->path != NULL && fsync(o->fd) == -1)) {
 		log_error("%s: cannot write output: %m",
 		    o->path ? o->path : "standard output");
@@ -168,9 +182,14 @@ output_close(struct output *o)
 int
 output_rollback(struct output *o, long long offset)
 {
+	struct stat st;
+
 	if (o->path == NULL)
 		return 0;
-	if (ftruncate(o->fd, (off_t)offset) == -1) {
+	/* Nothing reached the file (a full disk, /dev/full): nothing to cut. */
+	if (fstat(o->fd, &st) == 0 && (long long)st.st_size == offset)
+		return 0;
+	if (ftruncate(o->fd, (off_t)offset) == -1 || fsync(o->fd) == -1) {
 		log_error("%s: cannot cut off a partial batch: %m", o->path);
 		return EX_IOERR;
 	}

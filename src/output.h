@@ -42,11 +42,11 @@ struct output {
 
 /* "-" is stdout; a file is opened for appending, created 0600. */
 int output_open(const char *path, struct output *);
-/* The file's size now: where the next batch will start. */
-long long output_offset(const struct output *);
+/* The file's size now, where the next batch will start (0 for stdout). */
+int output_offset(const struct output *, long long *offset);
 /* Appends the whole batch; a file is fsynced before this returns. */
 int output_append(struct output *, const struct batch *);
-/* Cuts the file back to offset after a failed append. */
+/* Cuts the file back to offset (and syncs) after a failed append. */
 int output_rollback(struct output *, long long offset);
 void output_close(struct output *);
 

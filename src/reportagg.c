@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "policy.h"
 #include "strset.h"
 #include "util.h"
 
@@ -41,6 +42,7 @@ struct reportagg {
 	unsigned long long records, malformed;
 	struct reportagg_result result;
 	const char **regions;	/* every model's sorted regions, end to end */
+	const struct strlist *allowed, *denied;	/* NULL: no policy */
 };
 
 /* FNV-1a, as strset: the keys come from our own poll output. */
@@ -408,11 +410,22 @@ region_add(const char *key, time_t t, void *arg)
 }
 
 /* The model's figures, its regions appended to rf. */
+void
+reportagg_policy(struct reportagg *ra, const struct strlist *allowed,
+    const struct strlist *denied)
+{
+	ra->allowed = policy_configured(allowed, denied) ? allowed : NULL;
+	ra->denied = denied;
+}
+
 static void
-fill_model(struct reportagg_model *out, const char *name,
-    const struct model *mo, struct region_fill *rf)
+fill_model(const struct reportagg *ra, struct reportagg_model *out,
+    const char *name, const struct model *mo, struct region_fill *rf)
 {
 	out->name = name;
+	out->policy = ra->allowed == NULL || strcmp(name, "(none)") == 0 ?
+	    NULL : policy_verdict_name(policy_check(ra->allowed, ra->denied,
+	    name));
 	out->calls = mo->calls;
 	out->errors = mo->errors;
 	out->nprincipals = mo->principals.count;
@@ -467,7 +480,7 @@ reportagg_result(struct reportagg *ra)
 		const struct map_slot *s = &ra->models.slots[i];
 
 		if (s->key != NULL)
-			fill_model(&r->models[r->nmodels++], s->key, s->val,
+			fill_model(ra, &r->models[r->nmodels++], s->key, s->val,
 			    &rf);
 	}
 	qsort(r->models, r->nmodels, sizeof(*r->models), model_cmp);

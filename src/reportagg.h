@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "util.h"
+
 #define REPORTAGG_LINE_MAX	(1024 * 1024)
 /* Malformed lines reported one by one; the rest are only counted. */
 #define REPORTAGG_REPORT_MAX	100
@@ -30,6 +32,7 @@ struct reportagg_model {
 	const char **regions;		/* distinct awsRegion, sorted */
 	size_t nregions;
 	time_t first, last;		/* eventTime */
+	const char *policy;	/* "allowed", "denied", "unlisted"; or NULL */
 };
 
 struct reportagg_principal {
@@ -62,6 +65,13 @@ enum reportagg_status {
 /* Counts records with since <= eventTime < until. */
 struct reportagg *reportagg_new(time_t since, time_t until);
 void reportagg_free(struct reportagg *);
+
+/*
+ * With a model policy (policy.h), each model of the result gets its
+ * verdict; the lists must outlive ra.
+ */
+void reportagg_policy(struct reportagg *, const struct strlist *allowed,
+    const struct strlist *denied);
 
 /*
  * One line of len bytes, without its newline, NUL-terminated. On

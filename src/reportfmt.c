@@ -16,6 +16,8 @@
 #define W_CALLS		10
 #define W_ERRORS	10
 #define W_PRINCIPALS	11
+/* "unlisted" */
+#define W_POLICY	8
 /* Indent of the lines under a model, and of a principal after its calls. */
 #define W_INDENT	4
 #define W_PCALLS	10
@@ -143,21 +145,36 @@ table_regions(FILE *f, struct strbuf *sb, const struct reportagg_model *m)
 	put_line(f, sb);
 }
 
+/* With a model policy, the model column makes room for its verdict. */
+static bool
+has_policy(const struct reportagg_result *r)
+{
+	for (size_t i = 0; i < r->nmodels; i++)
+		if (r->models[i].policy != NULL)
+			return true;
+	return false;
+}
+
 static void
 table_models(FILE *f, struct strbuf *sb, const struct reportagg_result *r)
 {
+	bool policy = has_policy(r);
+	int wmodel = policy ? W_MODEL - W_POLICY - 1 : W_MODEL;
 	char first[32], last[32];
 
-	fprintf(f, "Models\n%-*s %*s %*s %*s\n", W_MODEL, "MODEL", W_CALLS,
-	    "CALLS", W_ERRORS, "ERRORS", W_PRINCIPALS, "PRINCIPALS");
+	fprintf(f, "Models\n%-*s %*s %*s %*s%s\n", wmodel, "MODEL", W_CALLS,
+	    "CALLS", W_ERRORS, "ERRORS", W_PRINCIPALS, "PRINCIPALS",
+	    policy ? " POLICY" : "");
 	if (r->nmodels == 0)
 		fputs("no records\n", f);
 	for (size_t i = 0; i < r->nmodels; i++) {
 		const struct reportagg_model *m = &r->models[i];
 
-		put_cell(sb, m->name, W_MODEL, CUT_END, true);
+		put_cell(sb, m->name, (size_t)wmodel, CUT_END, true);
 		strbuf_addf(sb, " %*llu %*llu %*zu", W_CALLS, m->calls,
 		    W_ERRORS, m->errors, W_PRINCIPALS, m->nprincipals);
+		if (policy)
+			strbuf_addf(sb, " %s", m->policy ? m->policy : "");
 		put_line(f, sb);
 		table_regions(f, sb, m);
 		fprintf(f, "%*sfirst seen %s   last seen %s\n", W_INDENT, "",
@@ -218,9 +235,12 @@ json_model(struct strbuf *sb, const struct reportagg_model *m)
 			strbuf_adds(sb, ",");
 		strbuf_add_json_string(sb, m->regions[i]);
 	}
-	strbuf_addf(sb, "],\"firstSeen\":\"%s\",\"lastSeen\":\"%s\"}",
+	strbuf_addf(sb, "],\"firstSeen\":\"%s\",\"lastSeen\":\"%s\"",
 	    time_format_iso8601(m->first, first, sizeof(first)),
 	    time_format_iso8601(m->last, last, sizeof(last)));
+	if (m->policy != NULL)
+		strbuf_addf(sb, ",\"policy\":\"%s\"", m->policy);
+	strbuf_adds(sb, "}");
 }
 
 static void
@@ -281,7 +301,7 @@ csv_field(struct strbuf *sb, const char *s)
 }
 
 static void
-csv_model(struct strbuf *sb, const struct reportagg_model *m)
+csv_model(struct strbuf *sb, const struct reportagg_model *m, bool policy)
 {
 	struct strbuf regions = { 0 };
 	char first[32], last[32];
@@ -296,9 +316,10 @@ csv_model(struct strbuf *sb, const struct reportagg_model *m)
 	strbuf_addf(sb, ",,%llu,%llu,%zu", m->calls, m->errors,
 	    m->nprincipals);
 	csv_field(sb, regions.buf != NULL ? regions.buf : "");
-	strbuf_addf(sb, ",%s,%s\r\n",
+	strbuf_addf(sb, ",%s,%s%s%s\r\n",
 	    time_format_iso8601(m->first, first, sizeof(first)),
-	    time_format_iso8601(m->last, last, sizeof(last)));
+	    time_format_iso8601(m->last, last, sizeof(last)),
+	    policy ? "," : "", policy && m->policy ? m->policy : "");
 	strbuf_free(&regions);
 }
 
@@ -306,11 +327,12 @@ void
 reportfmt_csv(FILE *f, const struct reportagg_result *r)
 {
 	struct strbuf sb = { 0 };
+	bool policy = has_policy(r);
 
-	fputs("section,modelName,principal,calls,errors,principals,regions,"
-	    "firstSeen,lastSeen\r\n", f);
+	fprintf(f, "section,modelName,principal,calls,errors,principals,"
+	    "regions,firstSeen,lastSeen%s\r\n", policy ? ",policy" : "");
 	for (size_t i = 0; i < r->nmodels; i++) {
-		csv_model(&sb, &r->models[i]);
+		csv_model(&sb, &r->models[i], policy);
 		fwrite(sb.buf, 1, sb.len, f);
 		strbuf_reset(&sb);
 	}
@@ -318,9 +340,22 @@ reportfmt_csv(FILE *f, const struct reportagg_result *r)
 		strbuf_adds(&sb, "principal");
 		csv_field(&sb, r->principals[i].model);
 		csv_field(&sb, r->principals[i].principal);
-		strbuf_addf(&sb, ",%llu,,,,,\r\n", r->principals[i].calls);
+		strbuf_addf(&sb, ",%llu,,,,,%s\r\n", r->principals[i].calls,
+		    policy ? "," : "");
 		fwrite(sb.buf, 1, sb.len, f);
 		strbuf_reset(&sb);
 	}
 	strbuf_free(&sb);
+}
+
+void
+reportfmt_cell(struct strbuf *sb, const char *s, size_t width, bool pad)
+{
+	put_cell(sb, s, width, CUT_MIDDLE, pad);
+}
+
+void
+reportfmt_csv_field(struct strbuf *sb, const char *s)
+{
+	csv_field(sb, s);
 }

@@ -19,14 +19,24 @@
 #ifndef REPORTFMT_H
 #define REPORTFMT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "reportagg.h"
+#include "util.h"
 
 #define REPORTFMT_WIDTH 80
 
 void reportfmt_table(FILE *, const struct reportagg_result *);
 void reportfmt_json(FILE *, const struct reportagg_result *);
 void reportfmt_csv(FILE *, const struct reportagg_result *);
+
+/*
+ * For the other tables (report --inventory): s in at most width columns
+ * (cut in the middle, control characters as '?'), padded when pad; and
+ * ",s" as an RFC 4180 field.
+ */
+void reportfmt_cell(struct strbuf *, const char *s, size_t width, bool pad);
+void reportfmt_csv_field(struct strbuf *, const char *s);
 
 #endif

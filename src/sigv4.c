@@ -251,8 +251,10 @@ sigv4_headers_free(struct sigv4_hdr *h, size_t n)
 
 	if (h == NULL)
 		return;
+	/* The values include the session token. */
 	for (i = 0; i < n; i++) {
 		free(h[i].name);
+		OPENSSL_cleanse(h[i].value, strlen(h[i].value));
 		free(h[i].value);
 	}
 	free(h);
@@ -393,6 +395,9 @@ sigv4_authorization(const struct sigv4_signer *s,
 	    signed_headers.buf != NULL ? signed_headers.buf : "", sighex);
  out:
 	OPENSSL_cleanse(key, sizeof(key));
+	/* The canonical request holds every header, the token too. */
+	if (creq != NULL)
+		OPENSSL_cleanse(creq, strlen(creq));
 	free(creq);
 	free(sts);
 	strbuf_free(&canon);

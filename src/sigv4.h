@@ -48,7 +48,8 @@ struct sigv4_signer {
 
 /*
  * Each returns a malloc'd string the caller frees, or NULL (reported) if
- * OpenSSL fails.
+ * OpenSSL fails. The canonical request holds every header value, the
+ * session token too: wipe it before freeing it.
  */
 char *sigv4_canonical_request(const struct sigv4_request *);
 char *sigv4_string_to_sign(const struct sigv4_signer *,

@@ -101,7 +101,8 @@ flush_run(struct spool *s)
 	if (s->nentries == 0)
 		return 0;
 	if (s->fd == -1 && (s->fd = file_tmp()) == -1) {
-		log_error("cannot create a temporary file: %m");
+		log_error("cannot create the spool file in %s: %m",
+		    file_tmp_dir());
 		return -1;
 	}
 	v = sort_run(s);
@@ -134,7 +135,8 @@ flush_run(struct spool *s)
 	free(buf);
 	free(v);
 	if (rc == -1)
-		log_error("cannot write a temporary file: %m");
+		log_error("cannot write the spool file in %s: %m",
+		    file_tmp_dir());
 	strbuf_reset(&s->arena);
 	s->nentries = 0;
 	return rc;
@@ -253,7 +255,8 @@ run_next(struct spool *s, struct run *r)
 			want = (size_t)(r->end - r->pos);
 		n = pread(s->fd, r->buf + r->len, want, r->pos);
 		if (n <= 0) {
-			log_error("cannot read a temporary file: %m");
+			log_error("cannot read the spool file in %s: %m",
+			    file_tmp_dir());
 			return -1;
 		}
 		r->len += (size_t)n;

@@ -15,6 +15,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "owner.h"
 #include "util.h"
 
 /*
@@ -30,13 +31,14 @@
 #define WHY_SIZE	256
 
 static const char *const root_keys_v1[] = { "version", "regions",
-	"pending", NULL };
+	"pending", "inventory", NULL };
 static const char *const root_keys[] = { "version", "accounts", "pending",
-	NULL };
+	"inventory", NULL };
 static const char *const account_keys[] = { "regions", NULL };
 static const char *const region_keys[] = { "cursor", "seen", NULL };
 static const char *const pending_keys[] = { "account", "region", "output",
-    "dev", "ino", "offset", "length", "sha256", "cursor", "seen", NULL };
+    "dev", "ino", "offset", "length", "sha256", "cursor", "seen",
+    "inventory", "discoveries", NULL };
 
 /* Fills why (WHY_SIZE bytes) with the reason a file is corrupt. */
 static int __attribute__((format(printf, 2, 3)))
@@ -225,6 +227,24 @@ parse_sha256(const cJSON *item, char *out, char *why)
 	return 0;
 }
 
+/* What the discoveries add to a pending append: both optional. */
+static int
+parse_pending_more(const cJSON *obj, struct pending_append *p, char *why)
+{
+	const cJSON *inv = cJSON_GetObjectItemCaseSensitive(obj, "inventory");
+	const cJSON *disc = cJSON_GetObjectItemCaseSensitive(obj,
+	    "discoveries");
+
+	if (inv != NULL) {
+		p->has_inventory = true;
+		if (inventory_parse(inv, &p->inventory, why, WHY_SIZE) == -1)
+			return -1;
+	}
+	if (disc != NULL)
+		return disc_pending_parse(disc, &p->disc, why, WHY_SIZE);
+	return 0;
+}
+
 static int
 parse_pending(const cJSON *obj, struct pending_append *p, int st_version,
     char *why)
@@ -244,7 +264,8 @@ parse_pending(const cJSON *obj, struct pending_append *p, int st_version,
 	    get_count(obj, "length", &p->length, why) == -1 ||
 	    parse_sha256(cJSON_GetObjectItemCaseSensitive(obj, "sha256"),
 	    p->sha256, why) == -1 ||
-	    parse_region(obj, &p->after, "pending", why) == -1)
+	    parse_region(obj, &p->after, "pending", why) == -1 ||
+	    parse_pending_more(obj, p, why) == -1)
 		return -1;
 	p->dev = (unsigned long long)dev;
 	p->ino = (unsigned long long)ino;
@@ -255,7 +276,7 @@ parse_pending(const cJSON *obj, struct pending_append *p, int st_version,
 static int
 parse_root(const cJSON *root, struct state *st, char *why)
 {
-	const cJSON *version, *pending;
+	const cJSON *version, *pending, *inv;
 	long long v;
 
 	if (!cJSON_IsObject(root))
@@ -275,6 +296,10 @@ parse_root(const cJSON *root, struct state *st, char *why)
 		return -1;
 	if (v == 2 && parse_accounts(cJSON_GetObjectItemCaseSensitive(root,
 	    "accounts"), st, why) == -1)
+		return -1;
+	inv = cJSON_GetObjectItemCaseSensitive(root, "inventory");
+	if (inv != NULL &&
+	    inventory_parse(inv, &st->inventory, why, WHY_SIZE) == -1)
 		return -1;
 	pending = cJSON_GetObjectItemCaseSensitive(root, "pending");
 	if (pending != NULL)
@@ -333,6 +358,8 @@ state_load(const char *path, struct state *st)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
 			return 0;
+		if (owner_is_permission_errno(errno))
+			return owner_permission_error(path, "state file", "read");
 		log_error("%s: cannot read state file: %s", path,
 		    strerror(errno));
 		return EX_NOINPUT;
@@ -416,6 +443,10 @@ add_pending(cJSON *root, const struct pending_append *p)
 	add_int(obj, "length", p->length);
 	must(cJSON_AddStringToObject(obj, "sha256", p->sha256));
 	add_region(obj, &p->after);
+	if (p->has_inventory)
+		inventory_format(obj, "inventory", &p->inventory);
+	if (p->disc.active)
+		disc_pending_format(obj, &p->disc);
 }
 
 /* What state_load would refuse is not written either. */
@@ -458,6 +489,8 @@ state_format(const struct state *st)
 	}
 	if (p->active)
 		add_pending(root, p);
+	if (st->inventory.units.count > 0 || st->inventory.naccounts > 0)
+		inventory_format(root, "inventory", &st->inventory);
 	json = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (json == NULL)
@@ -586,5 +619,8 @@ state_free(struct state *st)
 	free(st->regions);
 	free(st->pending.output);
 	state_region_free(&st->pending.after);
+	inventory_free(&st->pending.inventory);
+	disc_pending_clear(&st->pending.disc);
+	inventory_free(&st->inventory);
 	memset(st, 0, sizeof(*st));
 }

@@ -8,10 +8,13 @@
  *   {"cursor":"2026-11-24T07:00:00Z","seen":[["EVENTID",1764000000],...]}}}},
  *   "pending":{"account":"123456789012","region":"us-east-1",
  *   "output":"/var/log/x.jsonl","dev":N,"ino":N,"offset":N,"length":N,
- *   "sha256":"HEX","cursor":"...","seen":[...]}}
- * ("pending" only while an append is under way). Version 1, written by
- * releases that polled one account, has "regions" at the top and no
- * account: it is read, and state_adopt gives its regions an account.
+ *   "sha256":"HEX","cursor":"...","seen":[...],"inventory":{...},
+ *   "discoveries":{"output":"/var/log/d.jsonl","dev":N,"ino":N,"offset":N,
+ *   "lines":"..."}},
+ *   "inventory":{...}}     ("pending" only while an append is under way;
+ *   the inventory's format is in inventory.h). Version 1, written by
+ *   releases that polled one account, has "regions" at the top and no
+ *   account: it is read, and state_adopt gives its regions an account.
  *
  * Functions return 0 or a sysexits(3) code after reporting it.
  */
@@ -22,6 +25,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "disc_output.h"
+#include "inventory.h"
 #include "strset.h"
 
 struct region_state {
@@ -40,6 +45,9 @@ struct pending_append {
 	long long offset, length;
 	char sha256[65];
 	struct region_state after;	/* region, cursor, seen */
+	bool has_inventory;
+	struct inventory inventory;	/* the inventory after it */
+	struct disc_pending disc;	/* the discoveries after it */
 };
 
 struct state {
@@ -47,6 +55,7 @@ struct state {
 	struct region_state *regions;
 	size_t nregions;
 	struct pending_append pending;
+	struct inventory inventory;	/* inventory.h */
 };
 
 /*

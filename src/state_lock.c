@@ -12,6 +12,7 @@
 
 #include "fileio.h"
 #include "log.h"
+#include "owner.h"
 #include "state.h"
 #include "util.h"
 
@@ -59,12 +60,20 @@ state_lock(const char *path, int *fdp)
 
 	*fdp = -1;
 	if (file_mkdirs(dir) == -1) {
-		log_error("%s: cannot create lock file: %s", dir,
-		    strerror(errno));
-		rc = EX_CANTCREAT;
+		if (owner_is_permission_errno(errno))
+			rc = owner_permission_error(dir, "lock file", "create");
+		else {
+			log_error("%s: cannot create lock file: %s", dir,
+			    strerror(errno));
+			rc = EX_CANTCREAT;
+		}
 		goto out;
 	}
 	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1 && owner_is_permission_errno(errno)) {
+		rc = owner_permission_error(lock, "lock file", "open");
+		goto out;
+	}
 	if (fd == -1) {
 		log_error("%s: cannot create lock file: %s", lock,
 		    strerror(errno));

@@ -67,6 +67,17 @@ strset_has(const struct strset *set, const char *key)
 	return find_slot(set->slots, set->nslots, key)->key != NULL;
 }
 
+const struct strset_entry *
+strset_find(const struct strset *set, const char *key)
+{
+	const struct strset_entry *e;
+
+	if (set->nslots == 0)
+		return NULL;
+	e = find_slot(set->slots, set->nslots, key);
+	return e->key != NULL ? e : NULL;
+}
+
 void
 strset_each(const struct strset *set,
     void (*fn)(const char *key, time_t time, void *arg), void *arg)

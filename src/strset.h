@@ -23,6 +23,9 @@ struct strset {
 /* Adds key (copied) with time; returns false if it was already there. */
 bool strset_add(struct strset *, const char *key, time_t time);
 bool strset_has(const struct strset *, const char *key);
+/* The member's entry, or NULL. */
+const struct strset_entry *strset_find(const struct strset *,
+    const char *key);
 /* Calls fn for every member, in no particular order. */
 void strset_each(const struct strset *,
     void (*fn)(const char *key, time_t time, void *arg), void *arg);

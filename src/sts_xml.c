@@ -9,6 +9,7 @@
  */
 #include "sts.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,12 @@ on_end(void *arg, const XML_Char *name)
 	struct xml_reader *r = arg;
 
 	(void)name;
+	/*
+	 * Once stopped, expat may still end the element whose start was
+	 * refused (an empty one, <X/>), which was never pushed.
+	 */
+	if (r->result != XML_OK || r->depth == 0)
+		return;
 	if (r->cur != NULL && r->depth == r->cur_depth)
 		r->cur = NULL;
 	r->depth--;
@@ -191,6 +198,15 @@ on_entity(void *arg, const XML_Char *name, int param, const XML_Char *value,
 	xml_stop(arg, XML_HOSTILE, "an entity declaration");
 }
 
+static bool
+has_control(const struct strbuf *sb)
+{
+	for (size_t i = 0; i < sb->len; i++)
+		if ((unsigned char)sb->buf[i] < 0x20 || sb->buf[i] == 0x7f)
+			return true;
+	return false;
+}
+
 /* Runs the reader over body; fields are filled or the result says why. */
 static enum xml_result
 xml_read(const char *body, size_t len, const char *root,
@@ -224,6 +240,10 @@ xml_read(const char *body, size_t len, const char *root,
 		if (fields[i].required && fields[i].text.len == 0) {
 			r.result = XML_BAD_FIELD;
 			r.why = "a field missing or empty";
+		} else if (!fields[i].mixed_ok && has_control(&fields[i].text)) {
+			/* A token with a line break would become a header. */
+			r.result = XML_BAD_FIELD;
+			r.why = "a control character in a field";
 		}
 	*why = r.why;
 	return r.result;

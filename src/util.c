@@ -80,29 +80,29 @@ xasprintf(const char *fmt, ...)
 	return sb.buf;
 }
 
+/*
+ * Not realloc: it may move the bytes and free the old block as it was,
+ * and a strbuf may hold a secret (a signed request, a session token).
+ * The old block is wiped before it is freed.
+ */
 static void
 strbuf_grow(struct strbuf *sb, size_t extra)
 {
-	size_t need = sb->len + extra + 1;
-	char *grown;
+	size_t need = sb->len + extra + 1, cap = sb->cap ? sb->cap : 64;
+	char *buf;
 
 	if (need <= sb->cap)
 		return;
-	if (sb->cap == 0)
-		sb->cap = 64;
-	while (sb->cap < need)
-		sb->cap *= 2;
-	/*
-	 * Not realloc: it may move the bytes and leave the old copy, perhaps
-	 * a secret, in freed memory. The old buffer is wiped instead.
-	 */
-	grown = xmalloc(sb->cap);
+	while (cap < need)
+		cap *= 2;
+	buf = xmalloc(cap);
 	if (sb->buf != NULL) {
-		memcpy(grown, sb->buf, sb->len + 1);
-		OPENSSL_cleanse(sb->buf, sb->len);
+		memcpy(buf, sb->buf, sb->len + 1);
+		OPENSSL_cleanse(sb->buf, sb->cap);
 		free(sb->buf);
 	}
-	sb->buf = grown;
+	sb->buf = buf;
+	sb->cap = cap;
 }
 
 void

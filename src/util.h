@@ -17,7 +17,11 @@ char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A growable byte string, always NUL-terminated. Zero-initialise to start. */
+/*
+ * A growable byte string, always NUL-terminated. Zero-initialise to start.
+ * Fit for secrets: the old buffer is wiped when it grows, and the buffer
+ * when it is freed.
+ */
 struct strbuf {
 	char *buf;
 	size_t len, cap;

@@ -1,19 +1,20 @@
 #!/bin/sh
 # Installs the Debian packages that the build, the tests and the demo need.
 # Does nothing (and needs no network) when they are all there already.
-# With "dev": also what make lint, make fuzz and make bench use.
+# With "dev": also what make lint, make fuzz, make bench and make check-fresh
+# use.
 set -eu
 
 # Checked on a minimal Debian 12 root (make check-fresh): with
 # --no-install-recommends, gcc comes without the C library headers, and
 # libcurl without the CA certificates that https to AWS needs.
 PACKAGES="gcc libc6-dev make pkg-config libcurl4-openssl-dev libssl-dev
-libcjson-dev libyaml-dev libexpat1-dev ca-certificates python3
+libcjson-dev libyaml-dev libexpat1-dev zlib1g-dev ca-certificates python3
 python3-botocore python3-pytest faketime awscli jq openssl curl mandoc
 valgrind logrotate systemd man-db e2fsprogs"
 if [ "${1:-}" = dev ]; then
 	PACKAGES="$PACKAGES clang libclang-rt-14-dev clang-tidy clang-format
-cppcheck hyperfine time"
+cppcheck hyperfine time debootstrap zstd"
 fi
 
 missing=""

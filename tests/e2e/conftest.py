@@ -6,6 +6,7 @@ bt       runs ./bedrock-trail in a clean environment pointed at `sim`
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -67,12 +68,25 @@ def tls_sim(_tls_sim_process):
     return _tls_sim_process
 
 
+# The time at the start of each stderr line when stderr is not a terminal.
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", re.M)
+
+
+def strip_timestamps(text):
+    """stderr without the leading time of each line, for tests that compare
+    messages; test_logs.py checks the times themselves."""
+    return TIMESTAMP.sub("", text)
+
+
 class Result:
+    """.err is stderr with the line times taken off; .raw_err as written."""
+
     def __init__(self, args, rc, out, err):
         self.args = args
         self.rc = rc
         self.out = out
-        self.err = err
+        self.raw_err = err
+        self.err = strip_timestamps(err)
 
     @property
     def records(self):
@@ -140,7 +154,12 @@ class Runner:
             "AWS_ACCESS_KEY_ID": simctl.ALLOWED_KEY,
             "AWS_SECRET_ACCESS_KEY": simctl.ALLOWED_SECRET,
             "AWS_ENDPOINT_URL_CLOUDTRAIL": self.sim.url,
+            "AWS_ENDPOINT_URL_STS": self.sim.url,
+            "AWS_ENDPOINT_URL_ORGANIZATIONS": self.sim.url,
             "AWS_REGION": "us-east-1",
+            # Hermetic: never the real instance metadata service. Tests of
+            # IMDS point AWS_EC2_METADATA_SERVICE_ENDPOINT at the sim.
+            "AWS_EC2_METADATA_DISABLED": "true",
         }
         # make check-asan's sanitizer settings reach the binary.
         env.update((k, v) for k, v in os.environ.items() if k in (

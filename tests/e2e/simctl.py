@@ -1,8 +1,10 @@
 """Drive tests/sim/cloudtrail_sim.py from tests: start, stop, control API.
 
 Also: a test CA and server certificate made with the openssl command line,
-the simulator's built-in credentials, and `signed_post` for raw LookupEvents
-requests signed by botocore (to poke at the wire protocol directly).
+the simulator's built-in credentials, `signed_post` for raw LookupEvents
+requests signed by botocore (to poke at the wire protocol directly), and
+`sts`, `org_post`, `imds_credentials`, `container_get` for the simulator's
+STS, Organizations, IMDSv2 and container endpoint.
 """
 
 import http.client
@@ -22,6 +24,12 @@ PYTHON = "/usr/bin/python3"
 
 LOOKUP_TARGET = ("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
     "LookupEvents")
+ORG_PREFIX = "AWSOrganizationsV20161128."
+STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
+
+# The account of the built-in credentials, and the default of every call
+# that takes an account.
+ACCOUNT = "123456789012"
 
 # The simulator's built-in credentials.
 ALLOWED_KEY = "AKIDSIMULATOR0EXAMPLE"
@@ -175,20 +183,28 @@ class Sim:
         return time.strftime("%Y%m%dT%H%M%SZ",
             time.gmtime(time.time() + self._offset))
 
-    def add_events(self, region, events, delay=0):
-        return self.call("POST", "/_sim/events", {"region": region,
-            "events": events, "delay": delay})
+    def add_events(self, region, events, delay=0, account=None):
+        body = {"region": region, "events": events, "delay": delay}
+        if account:
+            body["account"] = account
+        return self.call("POST", "/_sim/events", body)
 
     def generate(self, **kw):
+        """region/account, or accounts=[...] x regions=[...] in one call."""
         return self.call("POST", "/_sim/generate", kw)
 
-    def events(self, region, source=None, full=False):
-        q = "?region=" + region
+    def events(self, region=None, source=None, full=False, account=None):
+        """account None: the built-in account's; "*": every account's."""
+        q = []
+        if region:
+            q.append("region=" + region)
         if source:
-            q += "&source=" + source
+            q.append("source=" + source)
         if full:
-            q += "&full=1"
-        return self.call("GET", "/_sim/events" + q)["events"]
+            q.append("full=1")
+        if account:
+            q.append("account=" + account)
+        return self.call("GET", "/_sim/events?" + "&".join(q))["events"]
 
     def faults(self, faults):
         return self.call("POST", "/_sim/faults", {"faults": list(faults)})
@@ -200,14 +216,60 @@ class Sim:
         return self.call("DELETE", "/_sim/faults")
 
     def add_credentials(self, access_key_id, secret_access_key,
-            session_token=None, allowed=True, expired=False, user_arn=None):
+            session_token=None, allowed=True, expired=False, user_arn=None,
+            account=None, expires=None):
+        """account: default the user ARN's, else the built-in account."""
         body = {"access_key_id": access_key_id,
             "secret_access_key": secret_access_key,
             "session_token": session_token, "allowed": allowed,
             "expired": expired}
-        if user_arn:
-            body["user_arn"] = user_arn
+        for k, v in (("user_arn", user_arn), ("account", account),
+                ("expires", expires)):
+            if v is not None:
+                body[k] = v
         return self.call("POST", "/_sim/credentials", body)
+
+    def credentials(self):
+        """Every credential the sim knows, issued ones too (no secrets)."""
+        return self.call("GET", "/_sim/credentials?full=1")["credentials"]
+
+    def add_role(self, arn, external_id=None, trusted=None, allowed=True,
+            web_identity=False, max_duration=3600):
+        role = {"arn": arn, "allowed": allowed, "web_identity": web_identity,
+            "max_duration": max_duration}
+        if external_id is not None:
+            role["external_id"] = external_id
+        if trusted is not None:
+            role["trusted"] = list(trusted)
+        return self.call("POST", "/_sim/roles", role)
+
+    def add_roles(self, roles):
+        """roles: a list of role dicts as /_sim/roles takes them."""
+        return self.call("POST", "/_sim/roles", {"roles": list(roles)})
+
+    def clear_roles(self):
+        return self.call("DELETE", "/_sim/roles", {})
+
+    def web_identity(self, token, **kw):
+        return self.call("POST", "/_sim/web_identity", dict(kw, token=token))
+
+    def imds(self, **kw):
+        """role_name, account, enabled, allowed."""
+        return self.call("POST", "/_sim/imds", kw)
+
+    def container(self, **kw):
+        """authorization (None: no check), role_arn, allowed."""
+        return self.call("POST", "/_sim/container", kw)
+
+    def organization(self, management_account, accounts, page_size=20,
+            empty_pages=()):
+        return self.call("POST", "/_sim/organization", {
+            "management_account": management_account, "accounts": accounts,
+            "page_size": page_size, "empty_pages": list(empty_pages)})
+
+    def disable_regions(self, account, regions):
+        return self.call("POST", "/_sim/accounts", {"account": account,
+            "disabled_regions": list(regions)})
 
     def stats(self):
         return self.call("GET", "/_sim/stats")["requests"]
@@ -218,10 +280,10 @@ class Sim:
     # ---- helpers for tests
 
     def expected_ids(self, region, source="bedrock.amazonaws.com",
-            start=None, end=None, at=None):
+            start=None, end=None, at=None, account=None):
         """eventIDs LookupEvents should return, newest first."""
         at = self.clock() if at is None else at
-        evs = [e for e in self.events(region, source)
+        evs = [e for e in self.events(region, source, account=account)
             if e["visibleAt"] <= at
             and (start is None or e["eventTimeEpoch"] >= start)
             and (end is None or e["eventTimeEpoch"] <= end)]
@@ -230,28 +292,39 @@ class Sim:
         return [e["eventID"] for e in evs]
 
     def signed_post(self, body, region="us-east-1", creds="allowed",
-            amz_date=None, headers=None, target=LOOKUP_TARGET, conn=None):
+            amz_date=None, headers=None, target=LOOKUP_TARGET, conn=None,
+            service="cloudtrail"):
         """A LookupEvents request signed by botocore at amz_date (default:
         the sim's clock); returns (status, headers dict with lower-case
         names, body bytes). headers override the signed ones."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return self.request("POST", "/", data, {"X-Amz-Target": target,
+            "Content-Type": "application/x-amz-json-1.1"}, service, region,
+            creds, amz_date, headers, conn)
+
+    def request(self, method, path, data=b"", base_headers=None,
+            service=None, region="us-east-1", creds="allowed", amz_date=None,
+            headers=None, conn=None):
+        """Any request; signed by botocore for `service` unless it is
+        None. Returns (status, lower-case headers, body bytes)."""
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
         if isinstance(creds, str):
             creds = CREDENTIALS[creds]
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        req = AWSRequest(method="POST", url=self.url + "/", data=data,
-            headers={"X-Amz-Target": target,
-                "Content-Type": "application/x-amz-json-1.1"})
-        signer = _Signer(Credentials(*creds), "cloudtrail", region)
-        signer.amz_date = amz_date or self.amz_now()
-        signer.add_auth(req)
+        req = AWSRequest(method=method, url=self.url + path, data=data,
+            headers=dict(base_headers or {}))
+        if service:
+            signer = _Signer(Credentials(*creds), service, region)
+            signer.amz_date = amz_date or self.amz_now()
+            signer.add_auth(req)
         hdrs = dict(req.headers.items())
         hdrs.update(headers or {})
+        hdrs = {k: v for k, v in hdrs.items() if v is not None}
         own = conn is None
         if own:
             conn = self.connection()
         try:
-            conn.request("POST", "/", body=data, headers=hdrs)
+            conn.request(method, path, body=data, headers=hdrs)
             r = conn.getresponse()
             out = (r.status, {k.lower(): v for k, v in r.getheaders()},
                 r.read())
@@ -259,6 +332,67 @@ class Sim:
             if own:
                 conn.close()
         return out
+
+    def sts(self, params, creds="allowed", region="us-east-1", signed=True,
+            amz_date=None, headers=None):
+        """An STS Query request (Version added), form-encoded POST signed
+        for sts unless signed=False. Returns (status, headers, body)."""
+        from urllib.parse import urlencode
+        p = {"Version": "2011-06-15"}
+        p.update(params)
+        data = urlencode(p).encode()
+        return self.request("POST", "/", data, {"Content-Type":
+            "application/x-www-form-urlencoded; charset=utf-8"},
+            "sts" if signed else None, region, creds, amz_date, headers)
+
+    def sts_xml(self, params, **kw):
+        """sts(), the answer parsed: (status, {tag without namespace: text}
+        of every leaf element)."""
+        import xml.etree.ElementTree as ET
+        status, _, body = self.sts(params, **kw)
+        leaves = {}
+        for el in ET.fromstring(body).iter():
+            if len(el) == 0:
+                leaves[el.tag.split("}")[-1]] = el.text
+        return status, leaves
+
+    def assume_role(self, role_arn, session="sim-test", creds="allowed",
+            **extra):
+        """AssumeRole; returns (access key, secret, token) or raises
+        SimError with the error code and message."""
+        status, x = self.sts_xml(dict(extra, Action="AssumeRole",
+            RoleArn=role_arn, RoleSessionName=session), creds=creds)
+        if status != 200:
+            raise SimError("%s: %s" % (x.get("Code"), x.get("Message")))
+        return (x["AccessKeyId"], x["SecretAccessKey"], x["SessionToken"])
+
+    def org_post(self, action, body, creds="allowed", region="us-east-1"):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return self.request("POST", "/", data, {"X-Amz-Target": ORG_PREFIX +
+            action, "Content-Type": "application/x-amz-json-1.1"},
+            "organizations", region, creds)
+
+    def imds_token(self, ttl=21600):
+        status, _, body = self.request("PUT", "/latest/api/token", b"",
+            {"X-aws-ec2-metadata-token-ttl-seconds": str(ttl)})
+        if status != 200:
+            raise SimError("IMDS token: %d" % status)
+        return body.decode()
+
+    def imds_get(self, path, token=None):
+        h = {"X-aws-ec2-metadata-token": token} if token else {}
+        return self.request("GET", path, b"", h)
+
+    def imds_credentials(self):
+        """The instance role's credentials JSON, through IMDSv2."""
+        tok = self.imds_token()
+        base = "/latest/meta-data/iam/security-credentials/"
+        name = self.imds_get(base, tok)[2].decode()
+        return json.loads(self.imds_get(base + name, tok)[2])
+
+    def container_get(self, authorization=None):
+        h = {"Authorization": authorization} if authorization else {}
+        return self.request("GET", "/_container/credentials", b"", h)
 
     def connection(self, timeout=30):
         if self.tls:

@@ -108,7 +108,7 @@ def test_key_without_permission_stores_nothing(conn, sim):
 
 def test_unreachable_endpoint_stores_nothing(conn, sim, tmp_path):
     r = conn.connect(env={"AWS_ENDPOINT_URL_CLOUDTRAIL":
-        "http://cloudtrail.invalid"})
+        "https://cloudtrail.invalid"})
     assert r.rc == 69, r
     assert r.err.splitlines()[0] == "Failed to connect to AWS CloudTrail"
     assert not conn.store.exists()

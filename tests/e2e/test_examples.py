@@ -246,7 +246,10 @@ def test_cron_command_and_service_config_poll_the_simulator(sim, tmp_path):
     want = [reference.line(e, ()) for e in evs]
     assert dep.records() == want
     log = (dep.log / "poll.log").read_text()
-    assert re.search(r"^us-east-1: .* %d events" % len(want), log, re.M), log
+    # A cron log says when: each line starts with the time.
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ us-east-1: .* "
+        r"%d events fetched, %d written, " % (len(want), len(want)), log,
+        re.M), log
     assert stat.S_IMODE((dep.log / "records.jsonl").stat().st_mode) == 0o600
     assert (dep.lib / "state.json").exists()
 
@@ -508,3 +511,62 @@ def test_vector_pipeline_parses_and_reads_the_poll_output():
     http = cfg2["sinks"]["collector"]
     assert http["type"] == "http" and http["uri"].startswith("https://")
     vector_graph(cfg2)
+
+
+# ---- Discoveries
+
+DISCOVERIES = "/var/log/bedrock-trail/discoveries.jsonl"
+
+
+def test_discoveries_pipeline_reads_the_file_and_drops_baselines():
+    text = (EXAMPLES / "vector-discoveries.toml").read_text()
+    cfg = tomllib.loads(text)
+    src = cfg["sources"]["bedrock_discoveries"]
+    assert src["type"] == "file"
+    assert any(fnmatch.fnmatch(DISCOVERIES, g) for g in src["include"])
+    assert any(fnmatch.fnmatch(DISCOVERIES + ".1", g) for g in src["include"])
+    assert not any(fnmatch.fnmatch(OUTPUT, g) for g in src["include"])
+    remap = cfg["transforms"]["discovery_events"]
+    assert remap["type"] == "remap" and "parse_json" in remap["source"]
+    assert "firstSeen" in remap["source"]
+    assert cfg["transforms"]["discovery_alerts"]["condition"] == \
+        ".baseline != true"
+    vector_graph(cfg)
+    assert cfg["sinks"]
+    block = text.split("# [sinks.webhook]")[1]
+    lines = ["[sinks.webhook]"] + [l[2:] for l in block.splitlines()
+        if l.startswith("# ")]
+    cfg2 = tomllib.loads(text + "\n" + "\n".join(lines) + "\n")
+    hook = cfg2["sinks"]["webhook"]
+    assert hook["type"] == "http" and hook["uri"].startswith("https://")
+    assert hook["inputs"] == ["discovery_unique"]
+    vector_graph(cfg2)
+
+
+def test_discoveries_config_loads_and_its_policy_says_what_it_says(
+        tmp_path):
+    need_binary()
+    cfg = EXAMPLES / "discoveries.yaml"
+    text = cfg.read_text()
+    assert "discoveries_output: %s\n" % DISCOVERIES in text
+    assert "output: %s\n" % OUTPUT in text
+    records = tmp_path / "records.jsonl"
+    rec = {"eventID": "e", "eventTime": "2026-11-24T06:59:58Z",
+        "eventName": "InvokeModel", "eventSource": "bedrock.amazonaws.com",
+        "awsRegion": "us-east-1", "recipientAccountId": "123456789012",
+        "modelId": None, "modelName": None, "modelProvider": None,
+        "userIdentity": {"type": "IAMUser", "arn": "arn:x", "accountId":
+        "123456789012", "principalId": "A", "userName": "u",
+        "sessionIssuerArn": None}, "errorCode": None}
+    models = {"anthropic.claude-v2": "allowed",
+        "amazon.titan-text-lite-v1": "allowed",
+        "meta.llama3-8b-instruct-v1:0": "denied",
+        "mistral.mistral-large-2402-v1:0": "unlisted"}
+    records.write_text("".join(json.dumps(dict(rec, eventID=m, modelName=m))
+        + "\n" for m in models))
+    r = subprocess.run([str(BINARY), "-c", str(cfg), "report", "--format",
+        "json", str(records)], capture_output=True, text=True, timeout=30,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    assert {m["modelName"]: m["policy"] for m in json.loads(r.stdout)[
+        "models"]} == models

@@ -25,6 +25,8 @@ EXPECTED = {
     "usr/share/doc/bedrock-trail/examples/logrotate.conf": 0o644,
     "usr/share/doc/bedrock-trail/examples/jq-recipes.md": 0o644,
     "usr/share/doc/bedrock-trail/examples/vector.toml": 0o644,
+    "usr/share/doc/bedrock-trail/examples/discoveries.yaml": 0o644,
+    "usr/share/doc/bedrock-trail/examples/vector-discoveries.toml": 0o644,
     "usr/share/doc/bedrock-trail/examples/cron.d/bedrock-trail": 0o644,
 }
 

@@ -156,7 +156,8 @@ def test_paging_through_thousands_of_events(bt, sim):
     assert r.rc == 0, r
     got = ids(r.out.splitlines())
     assert len(got) == 4000 and len(set(got)) == 4000
-    assert ", 80 pages, 4000 events," in r.err
+    assert ", 80 pages, 4000 events fetched, 4000 written, 0 already " \
+        "written, " in r.err, r.err
 
 
 def test_cursor_older_than_90_days_is_clamped_with_a_warning(bt, sim):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import strip_timestamps
+
 REPO = Path(__file__).resolve().parents[2]
 # make check-asan and check-valgrind point these at their builds.
 BINARY = Path(os.environ.get("BEDROCK_TRAIL_BIN", REPO / "bedrock-trail"))
@@ -133,7 +135,7 @@ def run(args, input=None, stdout=None):
         stdout=stdout if stdout is not None else subprocess.PIPE,
         stderr=subprocess.PIPE, cwd=str(REPO), env=env, timeout=120)
     out = p.stdout.decode() if p.stdout is not None else ""
-    return p.returncode, out, p.stderr.decode()
+    return p.returncode, out, strip_timestamps(p.stderr.decode())
 
 
 # The same figures, computed by jq from the records alone.

@@ -217,7 +217,7 @@ def test_cli_access_denied(sim, aws):
     p = aws(*bedrock_filter(), creds="denied")
     assert p.returncode != 0
     assert "AccessDeniedException" in p.stderr
-    assert "arn:aws:iam::111122223333:user/sim-no-permission is not " \
+    assert "arn:aws:iam::123456789012:user/sim-no-permission is not " \
         "authorized to perform: cloudtrail:LookupEvents" in p.stderr
 
 

@@ -295,9 +295,14 @@ def test_rate_limit_sliding_window(sim):
     assert r[2][1]["x-amzn-errortype"] == "ThrottlingException"
     assert json.loads(r[2][2]) == {"__type": "ThrottlingException",
         "message": "Rate exceeded"}
-    # Another region (or key) has its own window.
+    # Another region, or another account, has its own window; another
+    # key of the same account shares it (AWS's limit is per account).
     assert sim.signed_post({}, region="eu-west-1", conn=conn)[0] == 200
-    assert sim.signed_post({}, creds="session", conn=conn)[0] == 200
+    assert sim.signed_post({}, creds="session", conn=conn)[0] == 400
+    sim.add_credentials("AKIDOTHERACCOUNT0001", "other/secret",
+        account="210987654321")
+    assert sim.signed_post({}, creds=("AKIDOTHERACCOUNT0001", "other/secret",
+        None), conn=conn)[0] == 200
     # Throttled requests do not use up the window.
     while time.monotonic() - t0 < 1.05:
         time.sleep(0.02)
@@ -305,6 +310,8 @@ def test_rate_limit_sliding_window(sim):
     st = sim.stats()
     assert [s["error"] for s in st][:3] == [None, None,
         "ThrottlingException"]
+    assert [s["account"] for s in st][:6] == ["123456789012"] * 5 + [
+        "210987654321"]
     sim.config(rate_limit=0)
     assert all(sim.signed_post({}, conn=conn)[0] == 200 for _ in range(10))
     sim.config(rate_limit=0, throttle_probability=1.0)

@@ -156,7 +156,7 @@ def test_closed_port(bt, sim):
 
 def test_unknown_host(bt, sim):
     r = bt(["test-connection"], env={
-        "AWS_ENDPOINT_URL_CLOUDTRAIL": "http://cloudtrail.invalid"})
+        "AWS_ENDPOINT_URL_CLOUDTRAIL": "https://cloudtrail.invalid"})
     assert r.rc == 69, r
     assert first_line(r) == CONNECT
 

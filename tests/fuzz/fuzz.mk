@@ -16,7 +16,8 @@ FUZZ_CFLAGS = $(ALL_CFLAGS) -O1 -g $(FUZZ_SAN)
 FUZZ_TARGETS := fuzz_lookup_response fuzz_record fuzz_config \
 	fuzz_credstore fuzz_shared_credentials \
 	$(if $(wildcard src/state.c),fuzz_state) \
-	$(if $(wildcard src/reportagg.c),fuzz_report_line)
+	$(if $(wildcard src/reportagg.c),fuzz_report_line) \
+	fuzz_sts_xml fuzz_credential_json
 FUZZ_BINS := $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 FUZZ_LIB_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,\
 	$(filter-out src/main.c,$(SRCS)))

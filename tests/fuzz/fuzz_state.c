@@ -66,6 +66,58 @@ same_region(const struct region_state *a, const struct region_state *b)
 }
 
 static bool
+same_items(const struct inv_set *a, const struct inv_set *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		const struct inv_item *x = &a->items[i], *y = &b->items[i];
+
+		if (!same_str(x->name, y->name) ||
+		    !same_str(x->model, y->model) || x->first != y->first ||
+		    x->last != y->last || x->calls != y->calls ||
+		    x->unapproved != y->unapproved)
+			return false;
+	}
+	return true;
+}
+
+/* Accounts and items keep their order: the arrays are compared as such. */
+static bool
+same_inventory(const struct inventory *a, const struct inventory *b)
+{
+	size_t i;
+
+	if (a->naccounts != b->naccounts || !same_set(&a->units, &b->units))
+		return false;
+	for (i = 0; i < a->naccounts; i++) {
+		const struct inv_account *x = &a->accounts[i];
+		const struct inv_account *y = &b->accounts[i];
+
+		if (!same_str(x->id, y->id) ||
+		    !same_items(&x->models, &y->models) ||
+		    !same_items(&x->principals, &y->principals) ||
+		    !same_items(&x->regions, &y->regions) ||
+		    !same_items(&x->pairs, &y->pairs))
+			return false;
+	}
+	return true;
+}
+
+static bool
+same_disc(const struct disc_pending *a, const struct disc_pending *b)
+{
+	if (a->active != b->active)
+		return false;
+	return !a->active ||
+	    (same_str(a->output, b->output) && a->dev == b->dev &&
+		a->ino == b->ino && a->offset == b->offset &&
+		same_str(a->lines, b->lines));
+}
+
+static bool
 same_pending(const struct pending_append *a, const struct pending_append *b)
 {
 	if (a->active != b->active)
@@ -75,7 +127,10 @@ same_pending(const struct pending_append *a, const struct pending_append *b)
 	return same_str(a->output, b->output) && a->dev == b->dev &&
 	    a->ino == b->ino && a->offset == b->offset &&
 	    a->length == b->length && strcmp(a->sha256, b->sha256) == 0 &&
-	    same_region(&a->after, &b->after);
+	    same_region(&a->after, &b->after) &&
+	    a->has_inventory == b->has_inventory &&
+	    same_inventory(&a->inventory, &b->inventory) &&
+	    same_disc(&a->disc, &b->disc);
 }
 
 static void
@@ -94,6 +149,8 @@ check_same(const struct state *a, const struct state *b)
 		    "region changed");
 	}
 	FUZZ_CHECK(same_pending(&a->pending, &b->pending), "pending changed");
+	FUZZ_CHECK(
+	    same_inventory(&a->inventory, &b->inventory), "inventory changed");
 }
 
 int

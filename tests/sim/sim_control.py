@@ -99,7 +99,7 @@ def add_events(sim, req):
 
 GENERATE_KEYS = ("region", "start", "end", "count", "seed", "markers",
     "other_sources", "delay_max", "delay_min", "event_source", "account",
-    "accounts", "regions")
+    "accounts", "regions", "clone")
 
 
 def c_generate(sim, method, req, q):

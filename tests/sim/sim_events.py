@@ -41,6 +41,18 @@ class Event:
         entry["CloudTrailEvent"] = dumps(rec)
         self.entry = dumps(entry)
 
+    def copy(self, old_account, account, eid):
+        """This event in another account, under another eventID."""
+        c = Event.__new__(Event)
+        for k in ("t", "visible", "source", "name", "readonly", "username",
+                "akid", "resources"):
+            setattr(c, k, getattr(self, k))
+        c.eid = eid
+        c.key = (c.t, eid)
+        c.entry = self.entry.replace(self.eid, eid).replace(old_account,
+            account)
+        return c
+
     def record(self):
         return json.loads(json.loads(self.entry)["CloudTrailEvent"])
 

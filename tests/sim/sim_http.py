@@ -133,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
             "region": None, "access_key_id": None, "account": None,
             "status": None, "error": None, "fault": None, "events": None,
             "params": None, "role_arn": None, "external_id": None,
-            "caller": None}
+            "caller": None, "scanned": None}
         akid, region = scope_of(self.headers.get("Authorization"))
         st["region"], st["access_key_id"] = region, akid
         st["account"] = sim.account_of_key(akid)

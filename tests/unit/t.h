@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+
 static int t_failed_asserts;
 static int t_passed, t_failed;
 
@@ -71,6 +73,8 @@ static inline void
 t_capture_start(void)
 {
 	fflush(stderr);
+	/* Messages as a terminal shows them: no time at the start of lines. */
+	log_set_timestamps(false);
 	t_capture_file = tmpfile();
 	t_saved_stderr = dup(2);
 	dup2(fileno(t_capture_file), 2);

@@ -200,6 +200,7 @@ test_exit_codes(void)
 	T_EQ_INT(ct_exit_code(CT_THROTTLED), EX_TEMPFAIL);
 	T_EQ_INT(ct_exit_code(CT_MALFORMED), EX_DATAERR);
 	T_EQ_INT(ct_exit_code(CT_REQUEST), EX_DATAERR);
+	T_EQ_INT(ct_exit_code(CT_SIGNING), EX_SOFTWARE);
 }
 
 int

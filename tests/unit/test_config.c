@@ -146,6 +146,7 @@ check_builtin_values(const struct config *c)
 	T_ASSERT(c->max_requests_per_second == 2);
 	T_EQ_INT(c->max_attempts, 8);
 	T_EQ_INT(c->timeout, 60);
+	T_EQ_INT(c->max_run_time, 6 * 3600);
 	T_EQ_INT(c->nextra_fields, 0);
 }
 
@@ -445,8 +446,8 @@ static void
 test_bad_endpoint_url_in_file(void)
 {
 	expect_error(FIX "bad_endpoint.yaml", FIX "bad_endpoint.yaml:1:15: "
-	    "invalid endpoint url 'cloudtrail.us-east-1.amazonaws.com': use a "
-	    "URL that starts with https:// or http://\n");
+	    "invalid endpoint_url 'cloudtrail.us-east-1.amazonaws.com': use a "
+	    "URL that starts with https://\n");
 }
 
 static void
@@ -549,7 +550,7 @@ test_file_and_environment_problems_reported_together(void)
 	T_EQ_INT(load(FIX "unknown_key.yaml", &c), EX_CONFIG);
 	T_EQ_STR(t_captured, FIX "unknown_key.yaml:1:1: unknown key 'regoins'\n"
 	    "AWS_ENDPOINT_URL: invalid endpoint url 'localhost:4566': use a "
-	    "URL that starts with https:// or http://\n");
+	    "URL that starts with https://\n");
 }
 
 static void
@@ -601,7 +602,82 @@ test_invalid_endpoint_from_command_line(void)
 	t_capture_start();
 	T_EQ_INT(config_load_as(&c, &o, false), EX_CONFIG);
 	T_EQ_STR(t_capture_end(), "--endpoint-url: invalid endpoint url "
-	    "'ftp://x': use a URL that starts with https:// or http://\n");
+	    "'ftp://x': use a URL that starts with https://\n");
+}
+
+#define PLAIN_HTTP "plain http:// would send the credentials in clear: " \
+	"use https://, or http:// only for a loopback host (127.0.0.1, ::1, " \
+	"localhost)"
+
+/* Issue 10, defect 3: what libcurl would refuse fails here, not in a poll. */
+static void
+test_endpoint_libcurl_refuses_is_a_config_error(void)
+{
+	struct config_overrides o = { 0 };
+	struct config c;
+
+	reset_env();
+	o.endpoint_url = "https://bad host";
+	t_capture_start();
+	T_EQ_INT(config_load_as(&c, &o, false), EX_CONFIG);
+	T_EQ_STR(t_capture_end(), "--endpoint-url: invalid endpoint url "
+	    "'https://bad host': bad hostname\n");
+	o.endpoint_url = "https://ct.example/?a=b";
+	t_capture_start();
+	T_EQ_INT(config_load_as(&c, &o, false), EX_CONFIG);
+	T_EQ_STR(t_capture_end(), "--endpoint-url: invalid endpoint url "
+	    "'https://ct.example/?a=b': an endpoint has no user name, query or "
+	    "fragment\n");
+}
+
+static void
+test_endpoint_in_file_is_checked_by_libcurl(void)
+{
+	char path[300], want[400];
+
+	snprintf(path, sizeof(path), "%s/bad_host.yaml", home);
+	write_file(path, "endpoint_url: https://bad host\n");
+	snprintf(want, sizeof(want), "%s:1:15: invalid endpoint_url "
+	    "'https://bad host': bad hostname\n", path);
+	expect_error(path, want);
+	unlink(path);
+}
+
+/* Issue 10, defect 6: a session token must not cross a network in clear. */
+static void
+test_plain_http_only_for_loopback(void)
+{
+	static const char *const ok[] = { "http://127.0.0.1:8080",
+		"http://127.9.8.7/", "http://localhost:4566", "http://[::1]:9/",
+		"https://cloudtrail.example" };
+	static const char *const bad[] = { "http://cloudtrail.example",
+		"http://10.0.0.1:4566", "http://127.0.0.1.example.com/",
+		"http://localhost.example.com", "http://[::2]/" };
+	struct config_overrides o = { 0 };
+	struct config c;
+	char want[300];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		reset_env();
+		setenv("AWS_ENDPOINT_URL", ok[i], 1);
+		T_EQ_INT(config_load_as(&c, &o, false), 0);
+		config_free(&c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reset_env();
+		setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", bad[i], 1);
+		t_capture_start();
+		T_EQ_INT(config_load_as(&c, &o, false), EX_CONFIG);
+		snprintf(want, sizeof(want), "AWS_ENDPOINT_URL_CLOUDTRAIL: "
+		    "invalid endpoint url '%s': " PLAIN_HTTP "\n", bad[i]);
+		T_EQ_STR(t_capture_end(), want);
+	}
+	reset_env();
+	o.endpoint_url = "http://cloudtrail.example";
+	t_capture_start();
+	T_EQ_INT(config_load_as(&c, &o, false), EX_CONFIG);
+	T_EQ_STR(t_capture_end(), "--endpoint-url: invalid endpoint url "
+	    "'http://cloudtrail.example': " PLAIN_HTTP "\n");
 }
 
 static void
@@ -770,7 +846,7 @@ test_example_config_names_every_key(void)
 		"first_poll_lookback", "overlap", "output", "state_file",
 		"credentials_file", "key_file", "profile", "endpoint_url",
 		"ca_bundle", "max_requests_per_second", "max_attempts",
-		"timeout", "extra_fields",
+		"timeout", "max_run_time", "extra_fields",
 	};
 	char line[512], tmp[300];
 	struct strbuf all = { 0 };
@@ -853,6 +929,9 @@ main(void)
 	T_RUN(test_profile_environment_beats_file);
 	T_RUN(test_endpoint_precedence);
 	T_RUN(test_invalid_endpoint_from_command_line);
+	T_RUN(test_endpoint_libcurl_refuses_is_a_config_error);
+	T_RUN(test_endpoint_in_file_is_checked_by_libcurl);
+	T_RUN(test_plain_http_only_for_loopback);
 	T_RUN(test_ca_bundle_precedence);
 	T_RUN(test_output_and_state_file_flags_beat_file);
 	T_RUN(test_credentials_file_beside_final_state_file);

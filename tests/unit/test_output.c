@@ -44,7 +44,7 @@ prepare(struct batch *b, struct pending_append *pa)
 	pa->output = path;
 	pa->dev = o.dev;
 	pa->ino = o.ino;
-	pa->offset = output_offset(&o);
+	T_EQ_INT(output_offset(&o, &pa->offset), 0);
 	pa->length = b->length;
 	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
 	output_close(&o);
@@ -177,6 +177,28 @@ test_output_file_is_created_private(void)
 	T_EQ_INT(st.st_mode & 0777, 0600);
 }
 
+/* Issue 10, defect 2: 0 would be the offset a rollback cuts the file to. */
+static void
+test_offset_is_an_error_when_fstat_fails(void)
+{
+	struct output o;
+	long long offset = 42;
+	char want[400];
+
+	unlink(path);
+	T_EQ_INT(output_open(path, &o), 0);
+	T_EQ_INT(write(o.fd, before, strlen(before)), strlen(before));
+	t_capture_start();
+	close(o.fd);
+	T_EQ_INT(output_offset(&o, &offset), 74);
+	snprintf(want, sizeof(want), "%s: cannot read the output file's size: "
+	    "Bad file descriptor\n", path);
+	T_EQ_STR(t_capture_end(), want);
+	o.fd = open("/dev/null", O_RDONLY);
+	output_close(&o);
+	T_EQ_INT(file_size(), (long long)strlen(before));
+}
+
 int
 main(void)
 {
@@ -189,6 +211,7 @@ main(void)
 	T_RUN(test_missing_file_means_not_written);
 	T_RUN(test_other_bytes_at_the_offset_are_not_ours);
 	T_RUN(test_output_file_is_created_private);
+	T_RUN(test_offset_is_an_error_when_fstat_fails);
 	unlink(path);
 	rmdir(dir);
 	return T_DONE();

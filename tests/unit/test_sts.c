@@ -129,6 +129,7 @@ test_hostile_answers(void)
 	expect_malformed("missing_token.xml", "missing or empty");
 	expect_malformed("bad_expiration.xml", "Expiration that is not a time");
 	expect_malformed("nested_field.xml", "element inside a field");
+	expect_malformed("line_break_in_token.xml", "control character");
 	expect_malformed("html.html", "another document");
 	expect_malformed("error_access_denied.xml", "another document");
 }
