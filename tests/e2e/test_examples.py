@@ -220,6 +220,7 @@ class Deployment:
             "AWS_ACCESS_KEY_ID": simctl.ALLOWED_KEY,
             "AWS_SECRET_ACCESS_KEY": secret or simctl.ALLOWED_SECRET,
             "AWS_ENDPOINT_URL_CLOUDTRAIL": sim.url,
+            "AWS_ENDPOINT_URL_STS": sim.url,
             "AWS_REGION": "us-east-1",
             "AWS_SHARED_CREDENTIALS_FILE": str(self.root / "absent")}
         r = subprocess.run(["/bin/sh", "-c", self.rewrite(command)],
