@@ -483,6 +483,13 @@ unit_failed(struct unit *u, const struct ct_error *err)
 		u->status = 0;
 }
 
+/* The log lines' fields: the account only when there are several. */
+static void
+unit_context(const struct poll *p, const struct unit *u)
+{
+	log_set_context(p->units.many ? u->account->id : NULL, u->region);
+}
+
 /* One unit, in a worker thread: fetch, then commit under the lock. */
 static void
 poll_unit(struct unit *u, void *arg)
@@ -493,7 +500,7 @@ poll_unit(struct unit *u, void *arg)
 	struct discoveries d = { 0 };
 	struct ct_error err;
 
-	log_set_context(u->account->id, u->region);
+	unit_context(p, u);
 	if (units_credentials(p->cfg, &p->creds, u->account, &creds,
 	    &err) == -1) {
 		unit_failed(u, &err);
@@ -509,6 +516,7 @@ poll_unit(struct unit *u, void *arg)
 	}
 	unit_window(p, rs, u->label, &u->job);
 	fetch_region(&u->job);
+	unit_context(p, u);
 	credentials_clear(&creds);
 	atomic_fetch_add(&p->pages, atomic_load(&u->job.pages));
 	atomic_fetch_add(&p->events, atomic_load(&u->job.events));
@@ -548,8 +556,10 @@ report_units(const struct poll *p)
 			continue;
 		nfailed++;
 		status = units_worst(status, u->status);
+		unit_context(p, u);
 		if (u->err.kind != CT_OK)
 			ct_report_error(u->label, &u->err, false);
+		log_set_context(NULL, NULL);
 	}
 	if (nfailed == 0 || !p->units.many)
 		return status;
