@@ -249,3 +249,87 @@ def test_all_regions_per_account_with_disabled_opt_in_regions(bt, sim):
     assert notes == ["%s/%s: skipped: an opt-in region this account has "
         "not enabled (UnrecognizedClientException)" % (MEMBERS[0], x)
         for x in ("af-south-1", "me-south-1")]
+
+
+T0 = calendar.timegm((2026, 11, 24, 7, 0, 0))
+
+
+def at(epoch):
+    return time.strftime("@%Y-%m-%d %H:%M:%S", time.gmtime(epoch))
+
+
+def test_upgrade_from_a_state_written_by_0_1_0_fetches_nothing_twice(bt, sim,
+        tmp_path):
+    """upgrade-v1/ holds what bedrock-trail 0.1.0 (main before accounts)
+    wrote polling these events at T0: its state file and the ids it
+    emitted. Polled again an hour later by this version, every event of
+    the 25 hours is emitted exactly once across the two runs."""
+    fx = FIXTURES / "upgrade-v1"
+    sim.set_clock(T0)
+    sim.generate(region="us-east-1", start=T0 - 30 * 3600, end=T0 + 3000,
+        count=300, seed=42, delay_max=0)
+    sim.generate(region="eu-west-1", start=T0 - 30 * 3600, end=T0 + 3000,
+        count=200, seed=43, delay_max=0)
+    before = fx.joinpath("emitted.txt").read_text().split()
+    old = fx.joinpath("state.json").read_bytes()
+    assert json.loads(old)["version"] == 1
+    bt.state_path.parent.mkdir(parents=True, exist_ok=True)
+    bt.state_path.write_bytes(old)
+    bt.state_path.chmod(0o600)
+    cfg = bt.config("regions: [us-east-1, eu-west-1]\n")
+    out = tmp_path / "out.jsonl"
+    sim.set_clock(T0 + 3600)
+    r = bt(["-c", cfg, "poll", "-o", out], env=NOREGION,
+        faketime=at(T0 + 3600))
+    assert r.rc == 0, r
+    after = [json.loads(l)["eventID"] for l in out.read_text().splitlines()]
+    want = {i for reg in ("us-east-1", "eu-west-1")
+        for i in sim.expected_ids(reg, start=T0 - 86400, end=T0 + 3600)}
+    assert not set(before) & set(after), "fetched twice"
+    assert len(before) + len(after) == len(want)
+    assert set(before) | set(after) == want, "skipped"
+    # Upgraded in place, the old file kept beside it.
+    state = json.loads(bt.state_path.read_text())
+    assert state["version"] == 2 and list(state["accounts"]) == [SELF]
+    assert set(state["accounts"][SELF]["regions"]) == {"us-east-1",
+        "eu-west-1"}
+    kept = bt.state_path.with_name(bt.state_path.name + ".v1")
+    assert kept.read_bytes() == old
+    # Once: the next run neither fetches again nor replaces the old file.
+    r = bt(["-c", cfg, "poll", "-o", out], env=NOREGION,
+        faketime=at(T0 + 3660))
+    assert r.rc == 0, r
+    assert len(out.read_text().splitlines()) == len(after)
+    assert kept.read_bytes() == old
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_instants_then_a_clean_run(bt, sim, tmp_path):
+    organisation(sim, events=0)
+    now = sim.clock()
+    for n, a in enumerate(HEALTHY[:5]):
+        sim.generate(account=a, regions=REGIONS, start=now - 5 * 3600,
+            end=now - 60, count=60, seed=300 + n, delay_max=0)
+    sim.config(rate_limit=0, page_size_max=7)
+    cfg = bt.config("regions: [%s]\nrole_name: %s\nmax_requests_per_second:"
+        " 100\nmax_concurrency: 4\naccounts:\n%s" % (", ".join(REGIONS), ROLE,
+        "".join("  - {id: \"%s\"%s}\n" % (a, ", external_id: " +
+        EXTERNAL[a] if a in EXTERNAL else "") for a in HEALTHY[:5])))
+    out = tmp_path / "out.jsonl"
+    rng = random.Random(23)
+    cmd = [str(bt.binary), "-c", str(cfg), "-q", "poll", "-o", str(out)]
+    env = bt.env(NOREGION)
+    for _ in range(30):
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, 1.5))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    r = bt(env=NOREGION, args=["-c", cfg, "poll", "-o", out], timeout=120)
+    assert r.rc == 0, r
+    data = out.read_text()
+    assert data == "" or data.endswith("\n")
+    got = [json.loads(l)["eventID"] for l in data.splitlines()]
+    assert len(got) == len(set(got)), "duplicates"
+    assert set(got) == expected(sim, HEALTHY[:5], now - 86400, now)
+    assert len(got) == 5 * 3 * 60
