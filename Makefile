@@ -72,7 +72,9 @@ bench: all
 DOC_FILES = README.md LICENSE
 DOC_EXAMPLES = config.yaml service-config.yaml iam-policy.json \
 	bedrock-trail-poll.service bedrock-trail-poll.timer logrotate.conf \
-	jq-recipes.md vector.toml discoveries.yaml vector-discoveries.toml
+	jq-recipes.md vector.toml discoveries.yaml vector-discoveries.toml \
+	organization.yaml org-management-policy.json member-role-policy.json \
+	member-role-trust-policy.json member-role-stackset.yaml
 
 install: bedrock-trail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
