@@ -509,6 +509,7 @@ poll_unit(struct unit *u, void *arg)
 	u->job.cfg = p->cfg;
 	u->job.creds = &creds;
 	u->job.region = u->region;
+	u->job.account_name = u->account->name;
 	u->job.deadline = p->started + (double)p->cfg->max_run_time;
 	if (p->use_state) {
 		rs = state_find(&p->state, u->account->id, u->region);

@@ -17,6 +17,7 @@ enum extra_field {
 	EXTRA_SOURCE_IP,	/* "sourceIPAddress" */
 	EXTRA_USER_AGENT,	/* "userAgent" */
 	EXTRA_INFERENCE_REGION,	/* "inferenceRegion" */
+	EXTRA_ACCOUNT_NAME,	/* "accountName": ListAccounts or accounts[] */
 };
 
 /* One entry of `accounts:` (SPEC section 7). */

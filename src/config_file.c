@@ -83,6 +83,7 @@ static const char *const extra_names[] = {
 	[EXTRA_SOURCE_IP] = "sourceIPAddress",
 	[EXTRA_USER_AGENT] = "userAgent",
 	[EXTRA_INFERENCE_REGION] = "inferenceRegion",
+	[EXTRA_ACCOUNT_NAME] = "accountName",
 };
 #define NEXTRA (sizeof(extra_names) / sizeof(extra_names[0]))
 
@@ -173,7 +174,8 @@ config_list_item(struct config_parse *p, const struct config_key *k,
 			break;
 	if (i == NEXTRA) {
 		config_error_at(p, n->start_mark, "unknown extra field '%s': "
-		    "use sourceIPAddress, userAgent or inferenceRegion",
+		    "use sourceIPAddress, userAgent, inferenceRegion or "
+		    "accountName",
 		    log_clean(buf, sizeof(buf), s));
 		return;
 	}

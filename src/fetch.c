@@ -115,7 +115,8 @@ fetch_region(void *arg)
 	struct fetch_job *job = arg;
 	double t0 = monotonic_now();
 	struct record_options opts = { &job->cfg->event_names,
-		job->cfg->extra_fields, job->cfg->nextra_fields };
+		job->cfg->extra_fields, job->cfg->nextra_fields,
+		job->account_name };
 	struct record rec = { 0 };
 	struct ct_client *client;
 

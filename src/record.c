@@ -353,6 +353,9 @@ add_extra_fields(struct strbuf *sb, const cJSON *event,
 			    json_object(event, "additionalEventData"),
 			    "inferenceRegion"));
 			break;
+		case EXTRA_ACCOUNT_NAME:
+			add_string(sb, "accountName", opts->account_name);
+			break;
 		}
 	}
 }

@@ -333,3 +333,16 @@ def test_sigkill_at_random_instants_then_a_clean_run(bt, sim, tmp_path):
     assert len(got) == len(set(got)), "duplicates"
     assert set(got) == expected(sim, HEALTHY[:5], now - 86400, now)
     assert len(got) == 5 * 3 * 60
+
+
+def test_account_name_from_list_accounts_or_the_config(bt, sim):
+    organisation(sim, events=2)
+    cfg = bt.config(CONFIG.replace("regions: [%s]" % ", ".join(REGIONS),
+        "regions: [eu-west-1]").replace("organization: {}",
+        "organization: {include_accounts: [\"%s\", \"%s\"]}" % (
+        MEMBERS[0], MEMBERS[2])) + "extra_fields: [accountName]\n")
+    r = bt(env=NOREGION, args=["-c", cfg, "poll"], timeout=60)
+    assert r.rc == 0, r
+    names = {(x["recipientAccountId"], x["accountName"]) for x in r.records}
+    assert names == {(MEMBERS[0], "acct-01"), (MEMBERS[2], "three")}
+    assert list(r.records[0])[-1] == "accountName"
