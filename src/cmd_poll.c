@@ -458,31 +458,6 @@ settle_state(struct poll *p)
 	return state_save(p->cfg->state_file, &p->state);
 }
 
-/*
- * With `regions: all`, an opt-in region the account has not enabled is
- * not a failure: there is nothing to poll there.
- */
-static bool
-skip_disabled(const struct unit *u)
-{
-	if (!u->account->regions_all ||
-	    !regions_not_enabled(u->region, u->err.code))
-		return false;
-	log_info("%s: skipped: an opt-in region this account has not "
-	    "enabled (%s)", u->label, u->err.code);
-	return true;
-}
-
-static void
-unit_failed(struct unit *u, const struct ct_error *err)
-{
-	u->err = *err;
-	u->status = ct_exit_code(err->kind);
-	u->skipped = skip_disabled(u);
-	if (u->skipped)
-		u->status = 0;
-}
-
 /* The log lines' fields: the account only when there are several. */
 static void
 unit_context(const struct poll *p, const struct unit *u)
@@ -503,7 +478,7 @@ poll_unit(struct unit *u, void *arg)
 	unit_context(p, u);
 	if (units_credentials(p->cfg, &p->creds, u->account, &creds,
 	    &err) == -1) {
-		unit_failed(u, &err);
+		units_fail(u, &err);
 		goto out;
 	}
 	u->job.cfg = p->cfg;
@@ -522,12 +497,12 @@ poll_unit(struct unit *u, void *arg)
 	atomic_fetch_add(&p->pages, atomic_load(&u->job.pages));
 	atomic_fetch_add(&p->events, atomic_load(&u->job.events));
 	if (u->job.status != 0) {
-		unit_failed(u, &u->job.err);
+		units_fail(u, &u->job.err);
 		goto out;
 	}
 	/* Without its account a unit cannot be committed: say why. */
 	if (p->use_state && u->account->id == NULL) {
-		unit_failed(u, &p->units.self_err);
+		units_fail(u, &p->units.self_err);
 		goto out;
 	}
 	pthread_mutex_lock(&p->commit);
@@ -543,39 +518,6 @@ out:
 	atomic_fetch_add(&p->done, 1);
 }
 
-/* Every failed unit with its reason; the worst status decides. */
-static int
-report_units(const struct poll *p)
-{
-	size_t nfailed = 0;
-	int status = 0;
-
-	for (size_t i = 0; i < p->units.n; i++) {
-		const struct unit *u = &p->units.v[i];
-
-		if (u->status == 0)
-			continue;
-		nfailed++;
-		status = units_worst(status, u->status);
-		unit_context(p, u);
-		if (u->err.kind != CT_OK)
-			ct_report_error(u->label, &u->err, false);
-		log_set_context(NULL, NULL);
-	}
-	if (nfailed == 0 || !p->units.many)
-		return status;
-	log_error("%zu of %zu units failed:", nfailed, p->units.n);
-	for (size_t i = 0; i < p->units.n; i++) {
-		const struct unit *u = &p->units.v[i];
-
-		if (u->status != 0)
-			log_error("  %s: %s (exit %d)", u->label,
-			    u->err.code[0] ? u->err.code : "local error",
-			    u->status);
-	}
-	return status;
-}
-
 static int
 poll_units(struct poll *p)
 {
@@ -589,7 +531,7 @@ poll_units(struct poll *p)
 	if (p->progress)
 		show_progress(NULL);
 	pthread_mutex_destroy(&p->commit);
-	return rc != 0 ? rc : report_units(p);
+	return rc != 0 ? rc : units_report(&p->units);
 }
 
 int

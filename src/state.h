@@ -29,6 +29,12 @@
 #include "inventory.h"
 #include "strset.h"
 
+/*
+ * Version 2 keys the cursors by account, then region; a version 1 file
+ * (one account, regions at the top) is read and upgraded by state_adopt.
+ */
+#define STATE_VERSION	2
+
 struct region_state {
 	char *account;		/* NULL: from a version 1 file, not adopted */
 	char *region;

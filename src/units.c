@@ -314,6 +314,59 @@ units_run(struct units *u, int max_concurrency,
 	return rc;
 }
 
+/*
+ * With `regions: all`, an opt-in region the account has not enabled is
+ * not a failure: there is nothing to poll there.
+ */
+void
+units_fail(struct unit *u, const struct ct_error *err)
+{
+	u->err = *err;
+	u->status = ct_exit_code(err->kind);
+	if (!u->account->regions_all ||
+	    !regions_not_enabled(u->region, u->err.code))
+		return;
+	log_info("%s: skipped: an opt-in region this account has not "
+	    "enabled (%s)", u->label, u->err.code);
+	u->skipped = true;
+	u->status = 0;
+}
+
+static void
+context(const struct units *us, const struct unit *u)
+{
+	log_set_context(us->many ? u->account->id : NULL, u->region);
+}
+
+int
+units_report(const struct units *us)
+{
+	size_t nfailed = 0;
+	int status = 0;
+
+	for (size_t i = 0; i < us->n; i++) {
+		const struct unit *u = &us->v[i];
+
+		if (u->status == 0)
+			continue;
+		nfailed++;
+		status = units_worst(status, u->status);
+		context(us, u);
+		if (u->err.kind != CT_OK)
+			ct_report_error(u->label, &u->err, false);
+		log_set_context(NULL, NULL);
+	}
+	if (nfailed == 0 || !us->many)
+		return status;
+	log_error("%zu of %zu units failed:", nfailed, us->n);
+	for (size_t i = 0; i < us->n; i++)
+		if (us->v[i].status != 0)
+			log_error("  %s: %s (exit %d)", us->v[i].label,
+			    us->v[i].err.code[0] ? us->v[i].err.code :
+			    "local error", us->v[i].status);
+	return status;
+}
+
 /* Higher is worse: a temporary condition least, a local failure most. */
 static int
 rank(int status)

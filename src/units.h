@@ -93,6 +93,18 @@ int units_credentials(const struct config *, const struct credentials *base,
 int units_run(struct units *, int max_concurrency,
     void (*fn)(struct unit *, void *), void (*tick)(void *), void *arg);
 
+/*
+ * Records err as the unit's failure, unless it says that an opt-in region
+ * of `regions: all` is not enabled: then one note, and no failure.
+ */
+void units_fail(struct unit *, const struct ct_error *err);
+
+/*
+ * Reports each failed unit's error and, with many accounts, the count and
+ * one line per failed unit. Returns the worst unit's status.
+ */
+int units_report(const struct units *);
+
 /* The worse of two exit statuses: local failures, then data, auth... */
 int units_worst(int a, int b);
 
