@@ -26,7 +26,10 @@ def test_unfinished_regions_fail_at_the_deadline(bt, sim, tmp_path):
     took = time.monotonic() - t
     assert r.rc == 75, r
     assert took < LIMIT + 1.5, took
-    assert r.err.splitlines()[:2] == [
+    # Units that finished report as they commit; the failures follow.
+    lines = r.err.splitlines()
+    i = lines.index("poll stopped at max_run_time")
+    assert lines[i:i + 2] == [
         "poll stopped at max_run_time",
         "region us-east-1: DeadlineExceeded: unfinished after 2s; its "
         "cursor stays where it was"], r
