@@ -34,6 +34,7 @@ struct ct_client {
 	double next_start;	/* monotonic time the limiter allows next */
 	double deadline;	/* monotonic; 0: none */
 	unsigned long requests;
+	const char *endpoint_from;	/* cfg's, for messages */
 };
 
 struct ct_client *
@@ -62,6 +63,8 @@ ct_client_new(const struct config *cfg, const struct credentials *creds,
 		return NULL;
 	}
 	c->max_attempts = cfg->max_attempts;
+	c->endpoint_from = cfg->endpoint_url != NULL ? cfg->endpoint_from
+	    : NULL;
 	/*
 	 * 2% of slack over 1/rate keeps request arrivals at AWS under the
 	 * limit even when one request leaves late and the next on time.
@@ -122,33 +125,41 @@ request_body(const struct ct_query *q, size_t *len)
 	return sb.buf;
 }
 
+static void
+add_header(struct sigv4_header *h, size_t *nh, const char *name,
+    const char *value)
+{
+	h[(*nh)++] = (struct sigv4_header){ .name = name, .value = value };
+}
+
 /*
- * Signs and sends one request; the headers live only for this call.
- * Returns -1, sending nothing, when the request cannot be signed.
+ * Signs and sends one request with k, the credentials current now; the
+ * headers live only for this call. Returns -1, sending nothing, when the
+ * request cannot be signed.
  */
 static int
-send_signed(struct ct_client *c, const char *body, size_t len,
-    struct http_response *resp, enum http_failure *f)
+send_signed(struct ct_client *c, const struct credentials *k,
+    const char *body, size_t len, struct http_response *resp,
+    enum http_failure *f)
 {
 	char amzdate[17];
 	struct sigv4_header h[5];
 	size_t nh = 0;
 	struct sigv4_request req = { .method = "POST", .path = c->path,
 		.query = "", .headers = h, .payload = body, .payload_len = len };
-	struct sigv4_signer s = { .access_key_id = c->creds->access_key_id,
-		.secret_access_key = c->creds->secret_access_key,
+	struct sigv4_signer s = { .access_key_id = k->access_key_id,
+		.secret_access_key = k->secret_access_key,
 		.region = c->region, .service = "cloudtrail", .time = time(NULL) };
 	char *auth, *lines[6];
 	size_t i;
 
 	sigv4_amz_date(s.time, amzdate);
-	h[nh++] = (struct sigv4_header){ "Content-Type", CONTENT_TYPE };
-	h[nh++] = (struct sigv4_header){ "Host", c->host };
-	h[nh++] = (struct sigv4_header){ "X-Amz-Date", amzdate };
-	h[nh++] = (struct sigv4_header){ "X-Amz-Target", TARGET };
-	if (c->creds->session_token != NULL)
-		h[nh++] = (struct sigv4_header){ "X-Amz-Security-Token",
-			c->creds->session_token };
+	add_header(h, &nh, "Content-Type", CONTENT_TYPE);
+	add_header(h, &nh, "Host", c->host);
+	add_header(h, &nh, "X-Amz-Date", amzdate);
+	add_header(h, &nh, "X-Amz-Target", TARGET);
+	if (k->session_token != NULL)
+		add_header(h, &nh, "X-Amz-Security-Token", k->session_token);
 	req.nheaders = nh;
 	if ((auth = sigv4_authorization(&s, &req)) == NULL)
 		return -1;
@@ -174,6 +185,18 @@ signing_error(struct ct_error *err)
 	snprintf(err->code, sizeof(err->code), "SigningFailed");
 	snprintf(err->message, sizeof(err->message),
 	    "OpenSSL could not compute the SigV4 signature");
+}
+
+/* A refresh that failed has been reported; the request is not sent. */
+static void
+refresh_error(int rc, struct ct_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->kind = rc == EX_UNAVAILABLE ? CT_CONNECT : rc == EX_DATAERR ?
+	    CT_MALFORMED : CT_AUTH;
+	snprintf(err->code, sizeof(err->code), "CredentialRefreshFailed");
+	snprintf(err->message, sizeof(err->message), "the credentials expire "
+	    "and could not be fetched again (see above)");
 }
 
 static void
@@ -234,6 +257,8 @@ void
 ct_transport_error(enum http_failure f, const struct http_response *resp,
     struct ct_error *err)
 {
+	char *after, *ms;
+
 	memset(err, 0, sizeof(*err));
 	err->kind = f == HTTP_TOO_LARGE ? CT_MALFORMED : CT_CONNECT;
 	snprintf(err->code, sizeof(err->code), "%s",
@@ -241,12 +266,16 @@ ct_transport_error(enum http_failure f, const struct http_response *resp,
 	    : f == HTTP_DROPPED ? "ConnectionDropped"
 	    : f == HTTP_TOO_LARGE ? "ResponseTooLarge" : "ConnectionFailed");
 	log_clean(err->message, sizeof(err->message), resp->error);
+	/* curl's "port 1 after 0 ms: ": the time says nothing to a reader. */
+	if ((after = strstr(err->message, " after ")) != NULL &&
+	    (ms = strstr(after, " ms: ")) != NULL)
+		memmove(after, ms + 3, strlen(ms + 3) + 1);
 }
 
 bool
 ct_retryable(enum http_failure f, const struct ct_error *err)
 {
-	if (f == HTTP_TIMEOUT || f == HTTP_DROPPED)
+	if (f == HTTP_TIMEOUT || f == HTTP_DROPPED || f == HTTP_UNREACHABLE)
 		return true;
 	if (f != HTTP_OK)
 		return false;
@@ -263,8 +292,13 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 	enum http_failure f;
 	int attempt, rc = -1;
 
+	double t0 = monotonic_now();
+
 	memset(page, 0, sizeof(*page));
 	for (attempt = 1; attempt <= c->max_attempts; attempt++) {
+		struct credentials k;
+		int krc;
+
 		if (attempt > 1)
 			backoff(c, attempt - 1);
 		if (past_deadline(c, err)) {
@@ -272,7 +306,14 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 			break;
 		}
 		wait_for_slot(c);
-		if (send_signed(c, body, len, &resp, &f) == -1) {
+		if ((krc = credentials_current(c->creds, &k)) != 0) {
+			refresh_error(krc, err);
+			err->attempts = attempt;
+			break;
+		}
+		krc = send_signed(c, &k, body, len, &resp, &f);
+		credentials_clear(&k);
+		if (krc == -1) {
 			signing_error(err);
 			err->attempts = attempt;
 			break;
@@ -300,6 +341,11 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 		log_verbose("%s: attempt %d of %d failed: %s%s%s", c->region,
 		    attempt, c->max_attempts, err->code,
 		    err->message[0] ? ": " : "", err->message);
+	}
+	if (rc != 0) {
+		err->seconds = monotonic_now() - t0;
+		snprintf(err->endpoint, sizeof(err->endpoint), "%s", c->url);
+		err->endpoint_from = c->endpoint_from;
 	}
 	free(body);
 	return rc;

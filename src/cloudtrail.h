@@ -2,6 +2,10 @@
  * CloudTrail LookupEvents over http.c and sigv4.c: one region's client with
  * its rate limiter and retries, the request body, the response parsed into
  * our own structs, and every AWS error classified (SPEC section 5).
+ *
+ * Functions return 0, or -1 with a struct ct_error filled for the caller
+ * to report (or a pointer, or NULL after reporting); ct_exit_code is where
+ * an error kind becomes a sysexits(3) code.
  */
 #ifndef CLOUDTRAIL_H
 #define CLOUDTRAIL_H
@@ -34,6 +38,10 @@ struct ct_error {
 	bool clock_skew;	/* "Signature expired" / "not yet current" */
 	long skew_seconds;	/* server Date - local time, when known */
 	int attempts;
+	double seconds;		/* from the first attempt to giving up */
+	char endpoint[256];	/* the URL, for transport errors */
+	const char *endpoint_from; /* "AWS_ENDPOINT_URL_CLOUDTRAIL"...; NULL:
+				      derived from the region */
 };
 
 struct ct_query {

@@ -19,6 +19,8 @@ struct cli {
 	const char *since, *until;	/* poll, report */
 	const char *access_key_id;	/* connect */
 	bool session_token_stdin;	/* connect */
+	const char *role_arn;		/* connect --role-arn */
+	const char *external_id;	/* connect --external-id */
 	bool forget_key;		/* disconnect */
 	enum report_format format;	/* status, report */
 	bool inventory;			/* report */

@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "credentials.h"
 #include "credstore.h"
+#include "sts.h"
 #include "log.h"
 #include "util.h"
 
@@ -274,6 +275,49 @@ connect_read_stdin(struct cli *cli, struct config *cfg,
 	return 0;
 }
 
+/* --external-id belongs to a role; a role ARN must look like one. */
+static int
+connect_check_role(const struct cli *cli)
+{
+	char buf[128];
+
+	if (cli->external_id != NULL && cli->role_arn == NULL) {
+		log_error("usage error: --external-id needs --role-arn");
+		return EX_USAGE;
+	}
+	if (cli->role_arn != NULL && !config_role_arn_valid(cli->role_arn)) {
+		log_error("usage error: invalid role arn '%s': use a role ARN "
+		    "such as arn:aws:iam::111122223333:role/BedrockTrailReader",
+		    log_clean(buf, sizeof(buf), cli->role_arn));
+		return EX_USAGE;
+	}
+	if (cli->external_id != NULL && *cli->external_id == '\0') {
+		log_error("usage error: --external-id must not be empty");
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* The check test-connection runs, through the role when there is one. */
+static int
+connect_check(const struct config *cfg, const struct credentials *keys)
+{
+	struct sts_assume_role role = { keys->role_arn,
+		cfg->role_session_name, keys->external_id, 0 };
+	struct credentials assumed = { 0 };
+	struct sts_target t;
+	int status;
+
+	if (keys->role_arn == NULL)
+		return connection_check(cfg, keys);
+	credentials_sts_target(cfg, cfg->regions.v[0], &t);
+	if ((status = credentials_assume_role(keys, &t, &role,
+	    &assumed)) == 0)
+		status = connection_check(cfg, &assumed);
+	credentials_clear(&assumed);
+	return status;
+}
+
 int
 cmd_connect(struct cli *cli, struct config *cfg)
 {
@@ -286,6 +330,10 @@ cmd_connect(struct cli *cli, struct config *cfg)
 		    "access key is read from standard input");
 		log_error("Try 'bedrock-trail connect --help'.");
 		return EX_USAGE;
+	}
+	if ((status = connect_check_role(cli)) != 0) {
+		log_error("Try 'bedrock-trail connect --help'.");
+		return status;
 	}
 	setvbuf(stdin, stdin_buf, _IOFBF, sizeof(stdin_buf));
 	if (isatty(STDIN_FILENO))
@@ -300,7 +348,10 @@ cmd_connect(struct cli *cli, struct config *cfg)
 	/* The credentials under test are the ones the store will hold. */
 	creds.source = CRED_STORE;
 	creds.origin = xstrdup(cfg->credentials_file);
-	if ((status = connection_check(cfg, &creds)) != 0) {
+	creds.role_arn = cli->role_arn ? xstrdup(cli->role_arn) : NULL;
+	creds.external_id = cli->external_id ? xstrdup(cli->external_id) :
+	    NULL;
+	if ((status = connect_check(cfg, &creds)) != 0) {
 		log_error("nothing was stored");
 		goto out;
 	}

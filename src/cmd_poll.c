@@ -23,6 +23,7 @@
 #include "state.h"
 #include "units.h"
 #include "util.h"
+#include "window.h"
 
 struct poll {
 	struct config *cfg;
@@ -43,9 +44,6 @@ struct poll {
 	time_t since, until;	/* the one-off window */
 };
 
-/* LookupEvents answers for the last 90 days; keep a minute of margin. */
-#define LOOKUP_MAX_AGE (90L * 86400 - 60)
-
 /*
  * The region's window: from the cursor less the overlap (or the first-poll
  * lookback), or the one-off window; never older than CloudTrail keeps.
@@ -54,18 +52,18 @@ static void
 unit_window(const struct poll *p, const struct region_state *rs,
     const char *label, struct fetch_job *job)
 {
-	time_t oldest = p->now - LOOKUP_MAX_AGE;
+	time_t oldest;
 	char a[32], b[32];
 
 	if (!p->use_state) {
 		job->start = p->since;
 		job->end = p->until;
 	} else {
-		job->start = rs->has_cursor ? rs->cursor - p->cfg->overlap
-		    : p->now - p->cfg->first_poll_lookback;
+		job->start = window_start(rs, p->cfg->overlap,
+		    p->cfg->first_poll_lookback, p->now);
 		job->end = p->now;
 	}
-	if (job->start >= oldest)
+	if ((oldest = window_clamp(job->start, p->now)) == job->start)
 		return;
 	log_warn("%s: CloudTrail keeps 90 days of events: the window starts "
 	    "at %s instead of %s, and the events between were skipped",
@@ -162,10 +160,12 @@ static int
 render(struct poll *p, struct fetch_job *job, struct batch *b,
     struct region_state *after, struct discoveries *d)
 {
-	struct drain_ctx c = { b, &after->seen, job->end - p->cfg->overlap,
-		p->use_state ? d : NULL };
+	struct drain_ctx c = { .batch = b, .keep = &after->seen,
+		.keep_from = job->end - p->cfg->overlap,
+		.disc = p->use_state ? d : NULL };
 	int rc;
 
+	/* The unit whose first batch is a baseline: the region, for now. */
 	if (p->use_state)
 		discoveries_begin(d, p->cfg, &p->state.inventory, job->region);
 	after->region = xstrdup(job->region);
@@ -287,7 +287,7 @@ static int
 write_unit(struct poll *p, struct unit *u, struct discoveries *d)
 {
 	struct fetch_job *job = &u->job;
-	struct batch b;
+	struct batch b = BATCH_INIT;
 	struct region_state after = { 0 };
 	struct region_state *rs;
 	int rc;
@@ -333,9 +333,10 @@ summarise(const struct poll *p, const struct unit *u,
     const struct discoveries *d)
 {
 	const struct fetch_job *job = &u->job;
-	struct log_figures f = { atomic_load(&job->pages), job->fetched,
-		spool_count(job->spool), job->skipped, 0, job->models.count,
-		job->principals.count, job->seconds };
+	struct log_figures f = { .pages = atomic_load(&job->pages),
+		.fetched = job->fetched, .written = spool_count(job->spool),
+		.already = job->skipped, .models = job->models.count,
+		.principals = job->principals.count, .seconds = job->seconds };
 	char a[32], b[32], filtered[64] = "", more[96] = "";
 
 	f.filtered = f.fetched - f.written - f.already;

@@ -16,16 +16,16 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 
 #include "cmd.h"
 #include "credentials.h"
 #include "log.h"
 #include "state.h"
 #include "util.h"
+#include "window.h"
 
 /* As poll: LookupEvents answers for the last 90 days, less a minute. */
-#define STATUS_MAX_AGE	(90L * 86400 - 60)
 
 #define STATUS_ENDPOINT	"https://cloudtrail.REGION.amazonaws.com"
 
@@ -43,6 +43,7 @@ struct status {
 	int state_status;
 	struct status_file store, key;
 	time_t now;
+	const char *service_config;	/* exists, but not in use */
 };
 
 static void
@@ -75,15 +76,13 @@ status_region(const struct status *s, const char *region)
 	return NULL;
 }
 
-/* The next poll's window, exactly as poll computes it. */
+/* The next poll's window, through poll's own functions. */
 static void
 status_window(const struct status *s, const struct region_state *rs,
     time_t *start, time_t *end)
 {
-	*start = rs != NULL && rs->has_cursor ? rs->cursor - s->cfg->overlap :
-	    s->now - s->cfg->first_poll_lookback;
-	if (*start < s->now - STATUS_MAX_AGE)
-		*start = s->now - STATUS_MAX_AGE;
+	*start = window_clamp(window_start(rs, s->cfg->overlap,
+	    s->cfg->first_poll_lookback, s->now), s->now);
 	*end = s->now;
 }
 
@@ -143,19 +142,15 @@ static void
 status_print_creds(const struct status *s)
 {
 	const struct credentials *c = &s->creds;
-	const char *name = credentials_source_name(c->source);
-	char masked[32];
+	char *d;
 
 	if (s->creds_status != 0 || c->source == CRED_NONE) {
 		printf("credentials:  none\n");
 		return;
 	}
-	credentials_mask_key_id(c->access_key_id, masked, sizeof(masked));
-	if (c->origin != NULL && strcmp(c->origin, name) != 0)
-		printf("credentials:  %s (%s), access key %s\n", name,
-		    c->origin, masked);
-	else
-		printf("credentials:  %s, access key %s\n", name, masked);
+	d = credentials_describe(c);
+	printf("credentials:  %s\n", d);
+	free(d);
 	if (c->source == CRED_STORE && getenv("AWS_ACCESS_KEY_ID") != NULL)
 		printf("              (AWS_ACCESS_KEY_ID is set too: the "
 		    "stored connection comes first)\n");
@@ -169,6 +164,10 @@ status_print_text(const struct status *s)
 	time_t start, end;
 
 	printf("config file:  %s\n", config_describe(cfg));
+	if (s->service_config != NULL)
+		printf("              (not %s, the service's: to use it, run "
+		    "as the service user with -c %s)\n", s->service_config,
+		    s->service_config);
 	printf("regions:      ");
 	for (size_t i = 0; i < cfg->regions.n; i++)
 		printf("%s%s", i ? ", " : "", cfg->regions.v[i]);
@@ -182,6 +181,8 @@ status_print_text(const struct status *s)
 	printf("store:        %s (%s)\n", s->store.path, s->store.mode);
 	printf("key file:     %s (%s)\n", s->key.path, s->key.mode);
 	printf("state file:   %s\n", cfg->state_file);
+	printf("output:       %s\n", strcmp(cfg->output, "-") == 0 ?
+	    "standard output" : cfg->output);
 	if (config_many_accounts(cfg)) {
 		status_print_accounts(s);
 		return;
@@ -247,6 +248,10 @@ status_json_creds(const struct status *s)
 	    status_json_string(have ? c->origin : NULL));
 	cJSON_AddItemToObject(o, "access_key_id",
 	    status_json_string(have ? masked : NULL));
+	cJSON_AddItemToObject(o, "identity",
+	    status_json_string(have ? c->identity_arn : NULL));
+	cJSON_AddItemToObject(o, "expiration", have && c->expiration != 0 ?
+	    status_json_time(c->expiration) : cJSON_CreateNull());
 	return o;
 }
 
@@ -299,6 +304,9 @@ status_print_json(const struct status *s)
 	cJSON_AddItemToObject(o, "store", status_json_file(&s->store));
 	cJSON_AddItemToObject(o, "key_file", status_json_file(&s->key));
 	cJSON_AddStringToObject(o, "state_file", cfg->state_file);
+	cJSON_AddStringToObject(o, "output", cfg->output);
+	cJSON_AddItemToObject(o, "service_config_not_in_use",
+	    status_json_string(s->service_config));
 	cJSON_AddItemToObject(o, "cursors", status_json_cursors(s));
 	if ((text = cJSON_PrintUnformatted(o)) == NULL) {
 		log_error("out of memory");
@@ -323,6 +331,7 @@ cmd_status(struct cli *cli, struct config *cfg)
 		log_error("usage error: status prints text or json, not csv");
 		return EX_USAGE;
 	}
+	s.service_config = config_service_file_unused(&cli->over);
 	s.state_status = state_load(cfg->state_file, &s.state);
 	s.creds_status = credentials_resolve(cfg, &s.creds);
 	/* Without credentials the stored regions are unknown: no verdict. */

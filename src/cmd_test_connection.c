@@ -4,6 +4,7 @@
  * organisation's accounts found and skipped. Changes nothing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -20,11 +21,10 @@ check_region(const struct config *cfg, const struct credentials *creds,
 {
 	struct ct_client *client = ct_client_new(cfg, creds, region);
 	time_t now = time(NULL);
-	struct ct_query q = { cfg->event_sources.v[0], now - 3600, now, 1,
-		NULL };
+	struct ct_query q = { .event_source = cfg->event_sources.v[0],
+		.start = now - 3600, .end = now, .max_results = 1 };
 	struct ct_page page;
 	struct ct_error err;
-	char masked[32];
 	int status = 0;
 
 	if (client == NULL)
@@ -39,11 +39,7 @@ check_region(const struct config *cfg, const struct credentials *creds,
 			status = ct_exit_code(err.kind);
 		}
 	} else {
-		credentials_mask_key_id(creds->access_key_id, masked,
-		    sizeof(masked));
-		printf("%s: connection to AWS CloudTrail works "
-		    "(credentials: %s, access key %s)\n", region,
-		    credentials_source_name(creds->source), masked);
+		printf("%s: connection to AWS CloudTrail works\n", region);
 		ct_page_free(&page);
 	}
 	ct_client_free(client);
@@ -53,8 +49,12 @@ check_region(const struct config *cfg, const struct credentials *creds,
 int
 connection_check(const struct config *cfg, const struct credentials *creds)
 {
+	char *d = credentials_describe(creds);
 	int status = 0, rc;
 
+	/* Which credentials, whose, and until when: before any verdict. */
+	printf("credentials: %s\n", d);
+	free(d);
 	for (size_t i = 0; i < cfg->regions.n; i++) {
 		log_set_context(NULL, cfg->regions.v[i]);
 		rc = check_region(cfg, creds, cfg->regions.v[i]);
@@ -78,8 +78,8 @@ check_unit(struct unit *u, void *arg)
 	struct credentials creds = { 0 };
 	struct ct_client *client = NULL;
 	time_t now = time(NULL);
-	struct ct_query q = { c->cfg->event_sources.v[0], now - 3600, now, 1,
-		NULL };
+	struct ct_query q = { .event_source = c->cfg->event_sources.v[0],
+		.start = now - 3600, .end = now, .max_results = 1 };
 	struct ct_page page;
 
 	if (units_credentials(c->cfg, c->base, u->account, &creds,
@@ -101,10 +101,8 @@ check_unit(struct unit *u, void *arg)
 }
 
 static void
-print_unit(const struct unit *u, const struct credentials *base, bool hints)
+print_unit(const struct unit *u, bool hints)
 {
-	char masked[32];
-
 	if (u->skipped)
 		printf("%s: skipped: an opt-in region this account has not "
 		    "enabled (%s)\n", u->label, u->err.code);
@@ -115,13 +113,8 @@ print_unit(const struct unit *u, const struct credentials *base, bool hints)
 	else if (u->account->role_arn != NULL)
 		printf("%s: connection to AWS CloudTrail works (role %s)\n",
 		    u->label, u->account->role_arn);
-	else {
-		credentials_mask_key_id(base->access_key_id, masked,
-		    sizeof(masked));
-		printf("%s: connection to AWS CloudTrail works "
-		    "(credentials: %s, access key %s)\n", u->label,
-		    credentials_source_name(base->source), masked);
-	}
+	else
+		printf("%s: connection to AWS CloudTrail works\n", u->label);
 }
 
 /* The organisation: how many accounts, which are polled, which not. */
@@ -143,6 +136,7 @@ cmd_test_connection(struct cli *cli, struct config *cfg)
 	struct credentials creds = { 0 };
 	struct units units = { 0 };
 	struct check c = { cfg, &creds };
+	char *d;
 	int status;
 
 	(void)cli;
@@ -150,11 +144,15 @@ cmd_test_connection(struct cli *cli, struct config *cfg)
 	    (status = config_default_regions(cfg, &creds.regions)) != 0 ||
 	    (status = units_plan(cfg, &creds, &units)) != 0)
 		goto out;
+	/* Which credentials, whose, and until when: before any verdict. */
+	d = credentials_describe(&creds);
+	printf("credentials: %s\n", d);
+	free(d);
 	if (cfg->organization.enabled)
 		print_organization(&units);
 	status = units_run(&units, cfg->max_concurrency, check_unit, NULL, &c);
 	for (size_t i = 0; i < units.n; i++) {
-		print_unit(&units.v[i], &creds, !units.many);
+		print_unit(&units.v[i], !units.many);
 		status = units_worst(status, units.v[i].status);
 	}
 	fflush(stdout);

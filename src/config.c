@@ -170,6 +170,8 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	if ((v = config_env("AWS_PROFILE")) != NULL)
 		config_set(&cfg->profile, v);
 
+	if (cfg->endpoint_url != NULL)
+		cfg->endpoint_from = "endpoint_url in the config file";
 	if ((v = o->endpoint_url) != NULL)
 		from = "--endpoint-url";
 	for (size_t i = 0; v == NULL && i < 2; i++)
@@ -180,8 +182,10 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 		log_error("%s: invalid endpoint url '%s': %s", from,
 		    log_clean(buf, sizeof(buf), v), problem);
 		nerr++;
-	} else if (v != NULL)
+	} else if (v != NULL) {
 		config_set(&cfg->endpoint_url, v);
+		cfg->endpoint_from = from;
+	}
 
 	if ((v = o->ca_bundle) != NULL || (v = config_env("AWS_CA_BUNDLE")))
 		config_set(&cfg->ca_bundle, v);
@@ -232,9 +236,9 @@ config_load_as(struct config *cfg, const struct config_overrides *o,
 		o = &none;
 	defpath = config_defaults(cfg, as_root);
 	if (o->config_path != NULL)
-		nerr += config_read_file(cfg, o->config_path, true);
+		nerr += config_read_file(cfg, o->config_path, true) != 0;
 	else if (defpath != NULL)
-		nerr += config_read_file(cfg, defpath, false);
+		nerr += config_read_file(cfg, defpath, false) != 0;
 	free(defpath);
 	nerr += config_overlay(cfg, o);
 	nerr += config_accounts_check(cfg);
@@ -299,6 +303,21 @@ config_default_regions(struct config *cfg, const struct strlist *stored)
 }
 
 const char *
+config_service_file_unused_at(const char *service_path,
+    const struct config_overrides *o, bool as_root)
+{
+	if (as_root || o->config_path != NULL || access(service_path, F_OK) != 0)
+		return NULL;
+	return service_path;
+}
+
+const char *
+config_service_file_unused(const struct config_overrides *o)
+{
+	return config_service_file_unused_at(ROOT_CONFIG, o, geteuid() == 0);
+}
+
+const char *
 config_describe(const struct config *cfg)
 {
 	return cfg->path != NULL ? cfg->path : "built-in defaults";
@@ -321,6 +340,9 @@ config_free(struct config *cfg)
 	free(cfg->credentials_file);
 	free(cfg->key_file);
 	free(cfg->profile);
+	free(cfg->role_arn);
+	free(cfg->external_id);
+	free(cfg->role_session_name);
 	free(cfg->endpoint_url);
 	free(cfg->ca_bundle);
 	for (size_t i = 0; i < cfg->naccounts; i++) {

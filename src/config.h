@@ -68,7 +68,12 @@ struct config {
 	char *credentials_file;
 	char *key_file;
 	char *profile;
+	char *role_arn;		/* a role to assume with what the chain found */
+	char *external_id;
+	char *role_session_name;	/* NULL: bedrock-trail */
 	char *endpoint_url;	/* NULL: https://cloudtrail.REGION.amazonaws.com */
+	/* Where endpoint_url came from, for messages: "--endpoint-url"... */
+	const char *endpoint_from;
 	char *ca_bundle;	/* NULL: the system's */
 	double max_requests_per_second;
 	int max_attempts;
@@ -117,6 +122,19 @@ void config_regions_partition(struct config *cfg, const char *partition);
 
 /* True for region codes like us-east-1, eu-central-2, us-gov-west-1. */
 bool config_region_valid(const char *region);
+
+/* True for arn:aws:iam::111122223333:role/NAME (any partition). */
+bool config_role_arn_valid(const char *arn);
+
+/*
+ * The service's configuration (service_path, for root) when it exists and
+ * this user, not root and without -c, does not read it: status warns that
+ * it is not the one in use. NULL otherwise. config_service_file_unused
+ * passes /etc/bedrock-trail/config.yaml and geteuid().
+ */
+const char *config_service_file_unused_at(const char *service_path,
+    const struct config_overrides *o, bool as_root);
+const char *config_service_file_unused(const struct config_overrides *o);
 
 /* "FILE" or "built-in defaults", for status. */
 const char *config_describe(const struct config *cfg);

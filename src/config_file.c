@@ -25,6 +25,7 @@ enum key_kind {
 	KEY_EXTRA,
 	KEY_DURATION,
 	KEY_STRING,
+	KEY_ROLE_ARN,
 	KEY_URL,
 	KEY_RATE,
 	KEY_ATTEMPTS,
@@ -62,6 +63,9 @@ static const struct config_key config_keys[] = {
 	K("credentials_file", KEY_STRING, credentials_file),
 	K("key_file", KEY_STRING, key_file),
 	K("profile", KEY_STRING, profile),
+	K("role_arn", KEY_ROLE_ARN, role_arn),
+	K("external_id", KEY_STRING, external_id),
+	K("role_session_name", KEY_STRING, role_session_name),
 	K("endpoint_url", KEY_URL, endpoint_url),
 	K("ca_bundle", KEY_STRING, ca_bundle),
 	K("max_requests_per_second", KEY_RATE, max_requests_per_second),
@@ -100,6 +104,24 @@ config_error_at(struct config_parse *p, yaml_mark_t mark, const char *fmt,
 	log_error("%s:%zu:%zu: %s", p->file, mark.line + 1, mark.column + 1,
 	    msg);
 	p->nerr++;
+}
+
+/* arn:PARTITION:iam::ACCOUNT:role/NAME, ACCOUNT twelve digits. */
+bool
+config_role_arn_valid(const char *s)
+{
+	const char *p;
+
+	if (strncmp(s, "arn:aws", 7) != 0 || (p = strchr(s + 4, ':')) == NULL ||
+	    strncmp(p, ":iam::", 6) != 0)
+		return false;
+	p += 6;
+	if (strspn(p, "0123456789") != 12 || strncmp(p + 12, ":role/", 6) != 0)
+		return false;
+	p += 18;
+	return *p != '\0' && strlen(p) <= 512 && strspn(p,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    "+=,.@_-/") == strlen(p);
 }
 
 bool
@@ -310,6 +332,11 @@ config_string(struct config_parse *p, const struct config_key *k,
 		    k->name, log_clean(buf, sizeof(buf), s), problem);
 		return;
 	}
+	if (k->kind == KEY_ROLE_ARN && !config_role_arn_valid(s)) {
+		config_error_at(p, n->start_mark, "invalid role arn '%s': "
+		    ROLE_ARN_HINT, log_clean(buf, sizeof(buf), s));
+		return;
+	}
 	free(*field);
 	*field = xstrdup(s);
 }
@@ -330,6 +357,7 @@ config_value(struct config_parse *p, const struct config_key *k,
 		break;
 	case KEY_STRING:
 	case KEY_URL:
+	case KEY_ROLE_ARN:
 		config_string(p, k, n);
 		break;
 	case KEY_RATE:
@@ -448,7 +476,6 @@ config_document(struct config_parse *p, yaml_parser_t *y, FILE *f)
 	yaml_document_delete(&more);
 }
 
-/* Returns the number of problems reported. */
 int
 config_read_file(struct config *cfg, const char *path, bool must_exist)
 {
@@ -462,25 +489,25 @@ config_read_file(struct config *cfg, const char *path, bool must_exist)
 			return 0;
 		log_error("%s: cannot read config file: %s", path,
 		    strerror(errno));
-		return 1;
+		return -1;
 	}
 	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
 		log_error("%s: cannot read config file: %s", path,
 		    strerror(EISDIR));
 		fclose(f);
-		return 1;
+		return -1;
 	}
 	cfg->path = xstrdup(path);
 	if (!yaml_parser_initialize(&y)) {
 		log_error("%s: out of memory", path);
 		fclose(f);
-		return 1;
+		return -1;
 	}
 	yaml_parser_set_input_file(&y, f);
 	config_document(&p, &y, f);
 	yaml_parser_delete(&y);
 	fclose(f);
-	return p.nerr;
+	return p.nerr > 0 ? -1 : 0;
 }
 
 const char *

@@ -1,6 +1,9 @@
 /*
  * Shared by config.c (defaults, environment, command line) and
  * config_file.c (the YAML file); not for other modules.
+ *
+ * Functions return 0, or -1 after reporting every problem they found
+ * (config_load turns that into EX_CONFIG), or as each says.
  */
 #ifndef CONFIG_FILE_H
 #define CONFIG_FILE_H
@@ -12,11 +15,13 @@
 #include "config.h"
 
 #define REGION_HINT	"use a region code such as us-east-1"
+#define ROLE_ARN_HINT	"use a role ARN such as " \
+    "arn:aws:iam::111122223333:role/BedrockTrailReader"
 #define URL_HINT	"use a URL that starts with https://"
 
 /*
- * Reads path into cfg over its defaults. A missing file is fine unless
- * must_exist. Returns 0 or EX_CONFIG after reporting every problem.
+ * Reads path into cfg over its defaults, reporting every problem in it. A
+ * missing file is fine unless must_exist.
  */
 int config_read_file(struct config *cfg, const char *path, bool must_exist);
 

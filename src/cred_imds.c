@@ -88,8 +88,9 @@ imds_request(struct imds *m, const char *method, const char *path,
 		    (const char *const *)&hdr, 1, NULL, 0, MAX_BODY, resp);
 		if (f == HTTP_OK && resp->status < 500)
 			break;
-		if (f == HTTP_TIMEOUT || f == HTTP_CONNECT)
-			break;	/* not on EC2: no need to wait twice */
+		/* Only a 5xx or a drop is worth another try. */
+		if (f != HTTP_OK && f != HTTP_DROPPED)
+			break;
 		if (f == HTTP_OK && attempt < ATTEMPTS)
 			http_response_free(resp);
 	}
@@ -175,6 +176,20 @@ imds_credentials(struct imds *m, const char *role, struct credentials *out)
 	return rc;
 }
 
+/* Tokens are base64: printable, no blanks (a captive portal's page is not). */
+static bool
+token_valid(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > 4096)
+		return false;
+	for (; *t != '\0'; t++)
+		if (*t <= ' ' || *t > '~')
+			return false;
+	return true;
+}
+
 static int
 imds_fetch(struct imds *m, struct credentials *out)
 {
@@ -186,8 +201,9 @@ imds_fetch(struct imds *m, struct credentials *out)
 		return rc;
 	m->token = xstrndup(resp.body, strcspn(resp.body, "\r\n"));
 	http_response_free(&resp);
-	if (*m->token == '\0') {
-		log_error("instance metadata: empty session token");
+	if (!token_valid(m->token)) {
+		log_error("instance metadata: the session token answered is "
+		    "not a token");
 		return EX_DATAERR;
 	}
 	if ((rc = imds_role(m, &role)) == 0 &&

@@ -1,13 +1,14 @@
 /*
  * credential_process, as the AWS CLI runs it: the command split as
  * Python's shlex.split does on POSIX (botocore's compat_shell_split), run
- * with posix_spawnp and no shell, stdin from /dev/null so that it can
- * never prompt from cron. Its stdout (capped) is Version 1 JSON; its
+ * with posix_spawn (the program found on PATH as execvp would) and no
+ * shell, stdin from /dev/null so that it can never prompt from cron. Its stdout (capped) is Version 1 JSON; its
  * stderr's first line explains a failure. A process that outlives the
  * time limit is killed with its whole process group.
  */
 #include "cred_providers.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -105,15 +106,53 @@ pipe_cloexec(int p[2])
 	return 0;
 }
 
+/*
+ * The program as execvp would find it, looked up here rather than by
+ * posix_spawnp so that "not found" is an error we can name, not an exit
+ * status 127 some C libraries (and valgrind) turn it into. 0 or errno.
+ */
+static int
+find_program(const char *name, char **path)
+{
+	const char *dirs = getenv("PATH"), *p, *end;
+	struct stat st;
+
+	if (strchr(name, '/') != NULL) {
+		if (access(name, X_OK) == -1)
+			return errno;
+		*path = xstrdup(name);
+		return 0;
+	}
+	for (p = dirs && *dirs ? dirs : "/usr/bin:/bin"; ; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		/* An empty element is the current directory, as for execvp. */
+		if (end == p)
+			*path = xasprintf("./%s", name);
+		else
+			*path = xasprintf("%.*s/%s", (int)(end - p), p, name);
+		if (stat(*path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(*path, X_OK) == 0)
+			return 0;
+		free(*path);
+		*path = NULL;
+		if (*end == '\0')
+			return ENOENT;
+	}
+}
+
 static int
 spawn(const struct strlist *argv, struct child *c)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, rc;
-	char **args = xcalloc(argv->n + 1, sizeof(*args));
+	char **args = xcalloc(argv->n + 1, sizeof(*args)), *path = NULL;
 
 	memcpy(args, argv->v, argv->n * sizeof(*args));
+	if ((rc = find_program(args[0], &path)) != 0)
+		goto out;
 	if (pipe_cloexec(po) == -1 || pipe_cloexec(pe) == -1) {
 		rc = errno;
 		goto out;
@@ -126,7 +165,7 @@ spawn(const struct strlist *argv, struct child *c)
 	/* Its own group, so that a timeout kills what it started too. */
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&attr, 0);
-	rc = posix_spawnp(&c->pid, args[0], &fa, &attr, args, environ);
+	rc = posix_spawn(&c->pid, path, &fa, &attr, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 out:
@@ -136,6 +175,7 @@ out:
 		close(pe[1]);
 	c->out = po[0];
 	c->err = pe[0];
+	free(path);
 	free(args);
 	return rc;
 }

@@ -104,13 +104,15 @@ role_url(const struct cred_sso *s)
 
 /* GetRoleCredentials with retries on 5xx and drops. */
 static int
-get_role_credentials(const char *url, const char *token,
-    const char *ca_bundle, const char *profile, struct credentials *out)
+get_role_credentials(const struct cred_sso *s, const char *url,
+    const char *token, const char *ca_bundle, const char *profile,
+    struct credentials *out)
 {
 	struct http_client *http = http_client_new(ca_bundle, TIMEOUT);
 	char *hdr = xasprintf("x-amz-sso_bearer_token: %s", token);
 	struct http_response resp = { 0 };
 	enum http_failure f = HTTP_OTHER;
+	char why[128];
 	int rc = EX_UNAVAILABLE;
 
 	for (int attempt = 1; http != NULL && attempt <= ATTEMPTS; attempt++) {
@@ -128,8 +130,15 @@ get_role_credentials(const char *url, const char *token,
 	http_client_free(http);
 	if (f != HTTP_OK)
 		log_error("sso: GetRoleCredentials failed: %s", resp.error);
-	else if (resp.status == 401 || resp.status == 403)
+	else if (resp.status == 401)
 		rc = need_login(profile, "the login was refused");
+	else if (resp.status == 403) {
+		/* Logged in, but the role is not assigned to this user. */
+		log_error("sso: no access to role %s in account %s: %s",
+		    s->role_name, s->account_id, resp.error_type[0] ?
+		    log_clean(why, sizeof(why), resp.error_type) : "HTTP 403");
+		rc = EX_NOPERM;
+	}
 	else if (resp.status != 200)
 		log_error("sso: GetRoleCredentials answered HTTP %ld",
 		    resp.status);
@@ -161,7 +170,7 @@ cred_sso_fetch(const struct cred_sso *s, const char *profile,
 	if ((rc = cached_token(s, profile, &token)) != 0)
 		return rc;
 	url = role_url(s);
-	rc = get_role_credentials(url, token, ca_bundle, profile, out);
+	rc = get_role_credentials(s, url, token, ca_bundle, profile, out);
 	cred_wipe(token);
 	free(url);
 	if (rc == 0) {

@@ -1,29 +1,24 @@
 /*
- * The credential chain: see credentials.h. Secrets are copied once into the
- * struct, every buffer that held them is wiped, and no message ever prints
- * one: key ids are shown masked, secrets not at all.
+ * The credential chain: see credentials.h. Each step only decides where
+ * the credentials come from (a plan); cred_refresh.c fetches them. Secrets
+ * are copied once into the struct, every buffer that held them is wiped,
+ * and no message ever prints one: key ids are shown masked, secrets not
+ * at all.
  */
 #include "credentials.h"
 
-#include <sys/stat.h>
-
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sysexits.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "cred_plan.h"
 #include "credstore.h"
+#include "sts.h"
 #include "log.h"
 #include "util.h"
-
-/* Nobody's credentials file is this large; refuse rather than read it. */
-#define SHARED_MAX	(1024 * 1024)
 
 static void
 wipe_str(char *s)
@@ -45,6 +40,9 @@ credentials_clear(struct credentials *c)
 	free(c->origin);
 	free(c->identity_arn);
 	strlist_free(&c->regions);
+	free(c->role_arn);
+	free(c->external_id);
+	cred_refresh_free(c->refresh);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -93,151 +91,46 @@ credentials_mask_key_id(const char *id, char *out, size_t outsize)
 		snprintf(out, outsize, "%.4s****%s", id, id + len - 4);
 }
 
-static char *
-trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
-/*
- * Reads the whole file into one buffer of the file's size, so that no
- * reallocation leaves a copy of a secret behind. 1 if there is no file.
- */
-static int
-shared_read(const char *path, char **bufp, size_t *sizep)
-{
-	struct stat st;
-	size_t size, len = 0;
-	char *buf = NULL;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 1;
-		log_error("%s: %s", path, strerror(errno));
-		return EX_CONFIG;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > SHARED_MAX) {
-		log_error("%s: not a readable credentials file", path);
-		rc = EX_CONFIG;
-		goto out;
-	}
-	size = (size_t)st.st_size + 1;
-	buf = xmalloc(size);
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			log_error("%s: %s", path, strerror(errno));
-			OPENSSL_cleanse(buf, size);
-			free(buf);
-			rc = EX_CONFIG;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*bufp = buf;
-	*sizep = size;
-out:
-	close(fd);
-	return rc;
-}
-
-struct shared_profile {
-	bool found;
-	char *id, *secret, *token;	/* point into the file's buffer */
-};
-
-/* INI: [section], key = value, # and ; comments, keys in any case. */
+/* "08:12Z" today, else "2026-11-25T08:12Z". */
 static void
-shared_parse(char *text, const char *profile, struct shared_profile *p)
+format_expiry(time_t t, char *out, size_t outsize)
 {
-	bool in_profile = false;
-	char *line, *next;
+	char now[32], then[32];
 
-	if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
-		text += 3;
-	for (line = text; line != NULL; line = next) {
-		char *eq, *key, *value;
-
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		line = trim(line);
-		if (*line == '\0' || *line == '#' || *line == ';')
-			continue;
-		if (*line == '[') {
-			char *end = strchr(line, ']');
-
-			if (end != NULL) {
-				*end = '\0';
-				in_profile = strcmp(trim(line + 1), profile) == 0;
-				p->found |= in_profile;
-			}
-			continue;
-		}
-		if (!in_profile || (eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		key = trim(line);
-		value = trim(eq + 1);
-		if (*value == '\0')
-			value = NULL;
-		if (strcasecmp(key, "aws_access_key_id") == 0)
-			p->id = value;
-		else if (strcasecmp(key, "aws_secret_access_key") == 0)
-			p->secret = value;
-		else if (strcasecmp(key, "aws_session_token") == 0)
-			p->token = value;
-	}
+	time_format_iso8601(time(NULL), now, sizeof(now));
+	time_format_iso8601(t, then, sizeof(then));
+	if (strncmp(now, then, 10) == 0)
+		snprintf(out, outsize, "%.5sZ", then + 11);
+	else
+		snprintf(out, outsize, "%.16sZ", then);
 }
 
-int
-credentials_from_shared_file(const char *path, const char *profile,
-    struct credentials *out)
+char *
+credentials_describe(const struct credentials *c)
 {
-	struct shared_profile p = { 0 };
-	char *buf = NULL;
-	size_t size = 0;
-	int rc;
+	const char *name = credentials_source_name(c->source);
+	struct strbuf sb = { 0 };
+	char masked[32], when[32];
 
-	if ((rc = shared_read(path, &buf, &size)) != 0)
-		return rc;
-	shared_parse(buf, profile, &p);
-	if (!p.found || (p.id == NULL && p.secret == NULL)) {
-		rc = 1;
-		goto out;
+	credentials_mask_key_id(c->access_key_id, masked, sizeof(masked));
+	if (c->source == CRED_ASSUMED_ROLE)
+		strbuf_addf(&sb, "%s %s via %s", name, c->identity_arn ?
+		    c->identity_arn : "(unknown)", c->origin ? c->origin :
+		    "(unknown)");
+	else if (c->source == CRED_IMDS && c->origin != NULL)
+		strbuf_addf(&sb, "%s %s", name, c->origin);
+	else if (c->identity_arn != NULL)
+		strbuf_addf(&sb, "%s %s", name, c->identity_arn);
+	else if (c->origin != NULL && strcmp(c->origin, name) != 0)
+		strbuf_addf(&sb, "%s (%s), access key %s", name, c->origin,
+		    masked);
+	else
+		strbuf_addf(&sb, "%s, access key %s", name, masked);
+	if (c->expiration != 0) {
+		format_expiry(c->expiration, when, sizeof(when));
+		strbuf_addf(&sb, " (expires %s)", when);
 	}
-	if (p.id == NULL || p.secret == NULL) {
-		log_error("%s: profile [%s] has %s but no %s", path, profile,
-		    p.id ? "aws_access_key_id" : "aws_secret_access_key",
-		    p.id ? "aws_secret_access_key" : "aws_access_key_id");
-		rc = EX_CONFIG;
-		goto out;
-	}
-	memset(out, 0, sizeof(*out));
-	out->access_key_id = xstrdup(p.id);
-	out->secret_access_key = xstrdup(p.secret);
-	if (p.token != NULL)
-		out->session_token = xstrdup(p.token);
-	out->source = CRED_SHARED;
-	out->origin = xasprintf("%s [%s]", path, profile);
-out:
-	OPENSSL_cleanse(buf, size);
-	free(buf);
-	return rc;
+	return sb.buf;
 }
 
 static const char *
@@ -248,7 +141,7 @@ env_nonempty(const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* 0 with out filled, 1 when neither variable is set, or EX_CONFIG. */
+/* 0 with out filled, CRED_ABSENT when neither variable is set, EX_CONFIG. */
 static int
 credentials_from_env(struct credentials *out)
 {
@@ -257,7 +150,7 @@ credentials_from_env(struct credentials *out)
 	const char *token = env_nonempty("AWS_SESSION_TOKEN");
 
 	if (id == NULL && secret == NULL)
-		return 1;
+		return CRED_ABSENT;
 	if (id == NULL || secret == NULL) {
 		log_error("%s is set but %s is not",
 		    id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
@@ -274,52 +167,151 @@ credentials_from_env(struct credentials *out)
 	return 0;
 }
 
-/* AWS_SHARED_CREDENTIALS_FILE (~ expanded), else ~/.aws/credentials. */
-static char *
-shared_path(void)
+/* Steps 1 and 2: keys the process already has. */
+static int
+chain_static(const struct config *cfg, struct cred_plan *plan)
 {
-	const char *file = env_nonempty("AWS_SHARED_CREDENTIALS_FILE");
-	const char *home = env_nonempty("HOME");
+	bool found = false;
+	int rc;
 
-	if (file != NULL && strncmp(file, "~/", 2) == 0 && home != NULL)
-		return xasprintf("%s/%s", home, file + 2);
-	if (file != NULL)
-		return xstrdup(file);
-	if (home != NULL)
-		return xasprintf("%s/.aws/credentials", home);
-	return NULL;
+	if (cfg->credentials_file != NULL) {
+		rc = credstore_load(cfg->credentials_file, cfg->key_file,
+		    &plan->keys, &found);
+		if (rc != 0)
+			return rc;
+		if (found) {
+			plan->base = CRED_STORE;
+			return 0;
+		}
+	}
+	if ((rc = credentials_from_env(&plan->keys)) == 0)
+		plan->base = CRED_ENV;
+	return rc;
+}
+
+/* The configuration's role, else the stored connection's, goes on top. */
+static void
+chain_add_role(const struct config *cfg, struct cred_plan *plan)
+{
+	const struct credentials *k = &plan->keys;
+
+	if (cfg->role_arn != NULL)
+		cred_plan_add_role(plan, cfg->role_arn, cfg->external_id,
+		    cfg->role_session_name, 0);
+	else if (plan->base == CRED_STORE && k->role_arn != NULL)
+		cred_plan_add_role(plan, k->role_arn, k->external_id,
+		    cfg->role_session_name, 0);
+}
+
+void
+credentials_sts_target(const struct config *cfg, const char *region,
+    struct sts_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->region = region;
+	t->ca_bundle = cfg->ca_bundle;
+	t->timeout = cfg->timeout;
+	t->max_attempts = cfg->max_attempts;
+}
+
+/* STS is called in the first region polled, which the store may name. */
+static int
+chain_target(const struct config *cfg, const struct cred_plan *plan,
+    struct sts_target *t)
+{
+	credentials_sts_target(cfg, cfg->regions.n > 0 ? cfg->regions.v[0] :
+	    plan->keys.regions.n > 0 ? plan->keys.regions.v[0] : NULL, t);
+	if (t->region != NULL ||
+	    (plan->nroles == 0 && plan->base != CRED_WEB_IDENTITY))
+		return 0;
+	log_error("no region configured, and STS needs one: use -r REGION "
+	    "(a region code such as us-east-1), 'regions' in %s, AWS_REGION, "
+	    "or bedrock-trail connect", cfg->path ? cfg->path :
+	    "the config file");
+	return EX_CONFIG;
+}
+
+static int
+chain_run(const struct config *cfg, struct cred_plan *plan,
+    struct credentials *out)
+{
+	struct sts_target t;
+	int rc;
+
+	chain_add_role(cfg, plan);
+	if ((rc = chain_target(cfg, plan, &t)) != 0)
+		return rc;
+	/* The probes below need the region only once they find something. */
+	if ((rc = cred_plan_run(plan, &t, out)) != CRED_ABSENT ||
+	    plan->profile == NULL)
+		return rc;
+	log_error("Invalid credentials or insufficient permissions");
+	log_error("profile '%s': its credential_source found no credentials",
+	    plan->profile);
+	return EX_NOPERM;
+}
+
+/* The stored connection's regions, for config_default_regions. */
+static void
+chain_done(const struct cred_plan *plan, struct credentials *out)
+{
+	char *d;
+
+	if (plan->base == CRED_STORE)
+		for (size_t i = 0; i < plan->keys.regions.n; i++)
+			strlist_add(&out->regions, plan->keys.regions.v[i]);
+	d = credentials_describe(out);
+	log_verbose("credentials: %s", d);
+	free(d);
+}
+
+static void
+report_none(void)
+{
+	log_error("Invalid credentials or insufficient permissions");
+	log_error("no AWS credentials found: run 'bedrock-trail connect', or "
+	    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add a "
+	    "profile to ~/.aws/credentials, or run where a role is "
+	    "available (web identity, ECS/EKS, EC2)");
 }
 
 int
 credentials_resolve(const struct config *cfg, struct credentials *out)
 {
-	const char *profile = cfg->profile != NULL && *cfg->profile != '\0' ?
-	    cfg->profile : "default";
-	char *path = NULL;
-	bool found = false;
+	static const enum credential_source probes[] = {
+		CRED_WEB_IDENTITY, CRED_CONTAINER, CRED_IMDS,
+	};
+	struct cred_plan plan = { 0 };
+	/* A profile other than "default" must exist, as in the AWS CLI. */
+	bool named = cfg->profile != NULL && *cfg->profile != '\0' &&
+	    strcmp(cfg->profile, "default") != 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (cfg->credentials_file != NULL) {
-		rc = credstore_load(cfg->credentials_file, cfg->key_file, out,
-		    &found);
-		if (rc != 0 || found)
+	if ((rc = chain_static(cfg, &plan)) != CRED_ABSENT)
+		goto run;
+	if ((rc = cred_profile_plan(named ? cfg->profile : "default", named,
+	    &plan)) != CRED_ABSENT)
+		goto run;
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		/* Without its variable it is absent: no region needed. */
+		if (probes[i] == CRED_WEB_IDENTITY &&
+		    env_nonempty("AWS_WEB_IDENTITY_TOKEN_FILE") == NULL)
+			continue;
+		cred_plan_free(&plan);
+		plan.base = probes[i];
+		if ((rc = chain_run(cfg, &plan, out)) != CRED_ABSENT)
 			goto out;
 	}
-	if ((rc = credentials_from_env(out)) != 1)
-		goto out;
-	if ((path = shared_path()) != NULL &&
-	    (rc = credentials_from_shared_file(path, profile, out)) != 1)
-		goto out;
-	log_error("Invalid credentials or insufficient permissions");
-	log_error("no AWS credentials found: run 'bedrock-trail connect', or "
-	    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add a "
-	    "profile to ~/.aws/credentials");
+	report_none();
 	rc = EX_NOPERM;
+	goto out;
+run:
+	if (rc == 0)
+		rc = chain_run(cfg, &plan, out);
 out:
 	if (rc == 0)
-		log_verbose("credentials: %s (%s)",
-		    credentials_source_name(out->source), out->origin);
-	free(path);
+		chain_done(&plan, out);
+	cred_plan_free(&plan);
 	return rc;
 }

@@ -1,6 +1,15 @@
 /*
- * The credential chain (SPEC section 2), first found wins: the stored
- * connection, the environment, the shared credentials file at the profile.
+ * The credential chain (SPEC sections 2 and 7), first found wins: the
+ * stored connection, the environment, the profile in the shared config and
+ * credentials files, web identity, the container endpoint, the EC2
+ * instance role. A role named by the configuration (or stored by connect)
+ * is then assumed with what was found.
+ *
+ * Temporary credentials carry the way to fetch them again: every request
+ * asks credentials_current for the ones to sign with, which are fetched
+ * again (the provider re-run, every role on top re-assumed) when they
+ * expire within five minutes, or within half their life when they live
+ * less than ten. Nothing here is ever written to disk.
  *
  * Functions return 0 on success or a sysexits(3) code after reporting.
  */
@@ -10,6 +19,10 @@
 #include <time.h>
 
 #include "config.h"
+
+struct cred_refresh;
+struct sts_target;
+struct sts_assume_role;
 
 enum credential_source {
 	CRED_NONE,
@@ -34,6 +47,9 @@ struct credentials {
 	enum credential_source source;
 	char *origin;			/* store path, or "FILE [profile]" */
 	struct strlist regions;		/* the stored connection's regions */
+	char *role_arn;			/* the stored connection's role */
+	char *external_id;		/* and its external id */
+	struct cred_refresh *refresh;	/* NULL: never fetched again */
 };
 
 /*
@@ -42,6 +58,36 @@ struct credentials {
  * EX_CONFIG; an unreadable shared file EX_CONFIG.
  */
 int credentials_resolve(const struct config *cfg, struct credentials *out);
+
+/*
+ * The credentials to sign a request with now: a copy (the caller clears
+ * it) of c's keys, fetched again first when they are about to expire.
+ * Safe from several threads at once. A refresh that fails while the old
+ * keys still have a minute to live keeps them, with a warning. Returns 0,
+ * or the exit code after reporting.
+ */
+int credentials_current(const struct credentials *c,
+    struct credentials *copy);
+
+/*
+ * Assumes role with base's credentials (taken through credentials_current)
+ * at target; out is refreshed the same way, and base must outlive it.
+ * Reports an STS error as ct_report_error does, with the role's ARN.
+ */
+int credentials_assume_role(const struct credentials *base,
+    const struct sts_target *target, const struct sts_assume_role *role,
+    struct credentials *out);
+
+/* STS at region, with cfg's CA bundle, timeout and attempts. */
+void credentials_sts_target(const struct config *cfg, const char *region,
+    struct sts_target *t);
+
+/*
+ * What status and test-connection show: "environment, access key
+ * AKIA****WXYZ", "assumed role ARN via instance role web-01 (expires
+ * 08:12Z)". Never a secret. The caller frees it.
+ */
+char *credentials_describe(const struct credentials *);
 
 /* Reads the shared credentials file (INI) at profile. 1 if not found. */
 int credentials_from_shared_file(const char *path, const char *profile,

@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 
 #include "fileio.h"
+#include "json.h"
 #include "log.h"
 #include "owner.h"
 #include "util.h"
@@ -242,6 +243,12 @@ store_encode(const struct credentials *c, char **jsonp, size_t *sizep)
 	if (c->session_token != NULL)
 		ok = ok && cJSON_AddStringToObject(root, "session_token",
 		    c->session_token) != NULL;
+	if (c->role_arn != NULL)
+		ok = ok && cJSON_AddStringToObject(root, "role_arn",
+		    c->role_arn) != NULL;
+	if (c->external_id != NULL)
+		ok = ok && cJSON_AddStringToObject(root, "external_id",
+		    c->external_id) != NULL;
 	ok = ok && (regions = cJSON_AddArrayToObject(root, "regions")) != NULL;
 	for (size_t i = 0; ok && i < c->regions.n; i++) {
 		cJSON *r = cJSON_CreateString(c->regions.v[i]);
@@ -250,7 +257,8 @@ store_encode(const struct credentials *c, char **jsonp, size_t *sizep)
 		size += json_room(c->regions.v[i]);
 	}
 	size += json_room(c->access_key_id) + json_room(c->secret_access_key) +
-	    json_room(c->session_token);
+	    json_room(c->session_token) + json_room(c->role_arn) +
+	    json_room(c->external_id);
 	if (ok && size < INT32_MAX) {
 		json = xmalloc(size);
 		ok = cJSON_PrintPreallocated(root, json, (int)size, 0);
@@ -344,24 +352,19 @@ out:
 	return rc;
 }
 
-static const char *
-json_string(const cJSON *obj, const char *name)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
 /* The decrypted JSON into out; anything missing or mistyped is corrupt. */
 static int
 store_decode(const char *path, const char *pt, size_t ptlen,
     struct credentials *out)
 {
 	cJSON *root = cJSON_ParseWithLength(pt, ptlen);
-	const cJSON *regions, *r, *tok;
+	const cJSON *regions, *r, *tok, *role, *ext;
 	const char *id, *secret;
 	int rc = 0;
 
+	/* Stores written before roles have neither; both are optional. */
+	role = cJSON_GetObjectItemCaseSensitive(root, "role_arn");
+	ext = cJSON_GetObjectItemCaseSensitive(root, "external_id");
 	id = json_string(root, "access_key_id");
 	secret = json_string(root, "secret_access_key");
 	tok = cJSON_GetObjectItemCaseSensitive(root, "session_token");
@@ -369,7 +372,9 @@ store_decode(const char *path, const char *pt, size_t ptlen,
 	if (!cJSON_IsObject(root) || id == NULL || *id == '\0' ||
 	    secret == NULL || *secret == '\0' ||
 	    (tok != NULL && !cJSON_IsString(tok) && !cJSON_IsNull(tok)) ||
-	    (regions != NULL && !cJSON_IsArray(regions))) {
+	    (regions != NULL && !cJSON_IsArray(regions)) ||
+	    (role != NULL && !cJSON_IsString(role)) ||
+	    (ext != NULL && !cJSON_IsString(ext))) {
 		rc = store_corrupt(path);
 		goto out;
 	}
@@ -384,6 +389,10 @@ store_decode(const char *path, const char *pt, size_t ptlen,
 	out->secret_access_key = xstrdup(secret);
 	if (cJSON_IsString(tok) && *tok->valuestring != '\0')
 		out->session_token = xstrdup(tok->valuestring);
+	if (role != NULL)
+		out->role_arn = xstrdup(role->valuestring);
+	if (ext != NULL)
+		out->external_id = xstrdup(ext->valuestring);
 	out->source = CRED_STORE;
 	out->origin = xstrdup(path);
 	cJSON_ArrayForEach(r, regions)

@@ -5,7 +5,8 @@
  *
  * File layout: "BTCS" | version (1 byte, 1) | nonce (12) | ciphertext | tag
  * (16). The plaintext is JSON: {"access_key_id","secret_access_key",
- * "session_token" (optional),"regions":[...]}.
+ * "session_token" (optional),"regions":[...],"role_arn" and "external_id"
+ * (optional: a role to assume with the keys; older stores have none)}.
  *
  * Functions return 0 on success or a sysexits(3) code after reporting:
  * EX_CONFIG for a key file or store that group or others can read (the
@@ -24,7 +25,7 @@ int credstore_load(const char *store_path, const char *key_path,
     struct credentials *out, bool *found);
 
 /*
- * Writes creds (key id, secret, token, regions) atomically with mode 0600,
+ * Writes creds (key id, secret, token, regions, role) atomically with mode 0600,
  * creating the key file (32 random bytes, 0600, O_EXCL) if it is missing.
  * Refuses a key directory that others can write.
  */

@@ -61,9 +61,23 @@ auth_hints(const struct ct_error *err)
 	if (strcmp(c, "AccessDeniedException") == 0 ||
 	    strcmp(c, "AccessDenied") == 0) {
 		hint("check that the IAM user has a policy allowing "
-		    "cloudtrail:LookupEvents (see examples/iam-policy.json)");
+		    "cloudtrail:LookupEvents (see " IAM_POLICY_PATH ")");
 		hint("check for SCPs that block CloudTrail in this account "
 		    "or region");
+		return;
+	}
+	/* The key id was found, so its secret is what is wrong. */
+	if (strcmp(c, "InvalidSignatureException") == 0 ||
+	    strcmp(c, "SignatureDoesNotMatch") == 0) {
+		hint("the secret access key is wrong for this access key id: "
+		    "check it for a copy-and-paste mistake, or create a new "
+		    "access key and run connect again");
+		return;
+	}
+	if (strcmp(c, "UnrecognizedClientException") == 0 ||
+	    strcmp(c, "InvalidClientTokenId") == 0) {
+		hint("AWS does not know this access key id: check it, and "
+		    "that the key is active and not deleted in IAM");
 		return;
 	}
 	hint("check the access key id and secret access key "
@@ -73,13 +87,39 @@ auth_hints(const struct ct_error *err)
 	hint("check for SCPs that block CloudTrail");
 }
 
+/*
+ * Event history is always on and the region was checked before any
+ * request: what is left is the network, the proxy and the endpoint.
+ */
 static void
-connect_hints(void)
+connect_hints(const char *region, const struct ct_error *err)
 {
-	hint("use a region code such as us-east-1");
-	hint("check that CloudTrail is enabled in the region");
-	hint("check the network, the proxy (HTTPS_PROXY, NO_PROXY) and "
-	    "--endpoint-url");
+	if (!config_region_valid(region))
+		hint("use a region code such as us-east-1");
+	hint("check the network and the proxy (HTTPS_PROXY, NO_PROXY)");
+	if (err->endpoint_from != NULL)
+		log_error("  - check the endpoint set by %s",
+		    err->endpoint_from);
+	else if (err->endpoint[0] != '\0')
+		log_error("  - check that this host resolves and reaches %s "
+		    "(DNS, firewall)", err->endpoint);
+}
+
+/* Where the request went, and how long we kept trying. */
+static void
+report_endpoint(const char *region, const struct ct_error *err)
+{
+	if (err->endpoint[0] == '\0')
+		return;
+	if (err->endpoint_from != NULL)
+		log_error("endpoint %s (from %s)", err->endpoint,
+		    err->endpoint_from);
+	else
+		log_error("endpoint %s (the default for %s)", err->endpoint,
+		    region);
+	if (err->attempts > 1)
+		log_error("gave up after %d attempts in %.0f s", err->attempts,
+		    err->seconds);
 }
 
 static void
@@ -104,6 +144,8 @@ ct_report_error(const char *region, const struct ct_error *err, bool hints)
 	    err->message[0] != '\0' ? ": " : "", err->message);
 	if (err->kind == CT_THROTTLED)
 		log_error("gave up after %d attempts", err->attempts);
+	if (err->kind == CT_CONNECT)
+		report_endpoint(region, err);
 	if (err->clock_skew)
 		report_skew(err);
 	if (!hints)
@@ -111,5 +153,5 @@ ct_report_error(const char *region, const struct ct_error *err, bool hints)
 	if (err->kind == CT_AUTH)
 		auth_hints(err);
 	else if (err->kind == CT_CONNECT)
-		connect_hints();
+		connect_hints(region, err);
 }

@@ -68,7 +68,8 @@ fetch_source(struct fetch_job *job, struct ct_client *client,
     struct record *rec)
 {
 	struct strset tokens = { 0 };
-	struct ct_query q = { source, job->start, job->end, 50, NULL };
+	struct ct_query q = { .event_source = source, .start = job->start,
+		.end = job->end, .max_results = 50 };
 	struct ct_page page = { 0 };
 	char *token = NULL;
 	int rc = 0;
@@ -114,9 +115,10 @@ fetch_region(void *arg)
 {
 	struct fetch_job *job = arg;
 	double t0 = monotonic_now();
-	struct record_options opts = { &job->cfg->event_names,
-		job->cfg->extra_fields, job->cfg->nextra_fields,
-		job->account_name };
+	struct record_options opts = { .event_names = &job->cfg->event_names,
+		.extra_fields = job->cfg->extra_fields,
+		.nextra_fields = job->cfg->nextra_fields,
+		.account_name = job->account_name };
 	struct record rec = { 0 };
 	struct ct_client *client;
 

@@ -2,6 +2,9 @@
  * One region's share of a poll: every page of every event source in the
  * window, each event reduced to its record and spooled. Runs in its own
  * thread; touches nothing outside its job.
+ *
+ * Nothing here returns a status: fetch_region leaves it in the job
+ * (status: 0 or a sysexits(3) code, err: what to report).
  */
 #ifndef FETCH_H
 #define FETCH_H

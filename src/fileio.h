@@ -3,6 +3,10 @@
  * acme-client: a temporary file beside the target (mode 0600), write,
  * fsync, checked close, rename, then fsync of the directory so that the
  * rename itself survives a crash.
+ *
+ * Functions return 0, or -1 with errno set, for the caller to report;
+ * file_replace alone reports and returns a sysexits(3) code, as the state
+ * and the store that call it do.
  */
 #ifndef FILEIO_H
 #define FILEIO_H

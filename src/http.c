@@ -227,9 +227,14 @@ classify(CURLcode rc, const struct body *b)
 	switch (rc) {
 	case CURLE_OK:
 		return HTTP_OK;
+	/*
+	 * A resolver or a network that is not up yet at 07:00 is transient,
+	 * as the AWS SDKs treat it: retried like a timeout.
+	 */
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
+		return HTTP_UNREACHABLE;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 		return HTTP_CONNECT;

@@ -2,6 +2,10 @@
  * One HTTPS request over libcurl: TLS always verified (1.2 or later), an
  * optional extra CA bundle, proxies from the environment, a timeout, and a
  * cap on the response body. No retries here: cloudtrail.c decides.
+ *
+ * Functions return an enum http_failure (HTTP_OK or what failed, with
+ * curl's words in the response), 0 or -1, or a pointer or NULL; they
+ * report nothing themselves.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -12,12 +16,13 @@
 
 enum http_failure {
 	HTTP_OK,
-	HTTP_CONNECT,	/* DNS, TCP refused, proxy: not retried past attempts */
+	HTTP_CONNECT,	/* bad URL or protocol: never retried */
 	HTTP_TLS,	/* handshake or certificate: never retried */
 	HTTP_TIMEOUT,	/* retryable */
 	HTTP_DROPPED,	/* connection closed early, short body: retryable */
 	HTTP_TOO_LARGE,	/* body over HTTP_MAX_BODY: a malformed response */
 	HTTP_OTHER,
+	HTTP_UNREACHABLE, /* DNS failure, connection refused: retryable */
 };
 
 struct http_client;

@@ -40,11 +40,13 @@ enum {
 	OPT_FORGET_KEY = 1 << 5,
 	OPT_FORMAT = 1 << 6,
 	OPT_INVENTORY = 1 << 7,
+	OPT_ROLE = 1 << 8,
 };
 
 static const char *const option_names[] = {
 	"--output", "--state-file", "--since/--until", "--access-key-id",
 	"--session-token-stdin", "--forget-key", "--format", "--inventory",
+	"--role-arn/--external-id",
 };
 
 struct command {
@@ -61,12 +63,16 @@ static const struct command commands[] = {
 	  "check that the credentials can call cloudtrail:LookupEvents", "",
 	  "Check that the credentials can call cloudtrail:LookupEvents in each\n"
 	  "configured region. Changes nothing.\n" },
-	{ "connect", cmd_connect, OPT_ACCESS_KEY_ID | OPT_TOKEN_STDIN,
+	{ "connect", cmd_connect, OPT_ACCESS_KEY_ID | OPT_TOKEN_STDIN |
+	  OPT_ROLE,
 	  "test credentials, then store them encrypted",
-	  " [--access-key-id ID] [--region REGION] [--session-token-stdin]",
+	  " [--access-key-id ID] [--region REGION] [--session-token-stdin]"
+	  " [--role-arn ARN [--external-id ID]]",
 	  "Ask for (or read from standard input) an access key, test it like\n"
 	  "test-connection, and only then store it encrypted (AES-256-GCM).\n"
-	  "The secret access key is never taken from the command line.\n" },
+	  "The secret access key is never taken from the command line.\n"
+	  "--role-arn stores a role to assume with the key (and its external\n"
+	  "id), tested the same way.\n" },
 	{ "disconnect", cmd_disconnect, OPT_FORGET_KEY,
 	  "delete the stored credentials", " [--forget-key]",
 	  "Delete the stored credentials (and the key file with --forget-key).\n" },
@@ -194,7 +200,7 @@ parse_format(const char *s, enum report_format *out)
 
 enum { LO_ENDPOINT = 256, LO_CA, LO_VERSION, LO_STATE, LO_SINCE, LO_UNTIL,
 	LO_KEY_ID, LO_TOKEN_STDIN, LO_FORGET_KEY, LO_FORMAT, LO_LOG_FORMAT,
-	LO_INVENTORY };
+	LO_INVENTORY, LO_ROLE_ARN, LO_EXTERNAL_ID };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -211,6 +217,8 @@ static const struct option long_options[] = {
 	{ "until", required_argument, NULL, LO_UNTIL },
 	{ "access-key-id", required_argument, NULL, LO_KEY_ID },
 	{ "session-token-stdin", no_argument, NULL, LO_TOKEN_STDIN },
+	{ "role-arn", required_argument, NULL, LO_ROLE_ARN },
+	{ "external-id", required_argument, NULL, LO_EXTERNAL_ID },
 	{ "forget-key", no_argument, NULL, LO_FORGET_KEY },
 	{ "format", required_argument, NULL, LO_FORMAT },
 	{ "log-format", required_argument, NULL, LO_LOG_FORMAT },
@@ -277,6 +285,11 @@ parse_option(int ch, struct parsed *p)
 	case LO_TOKEN_STDIN:
 		c->session_token_stdin = true;
 		p->used |= OPT_TOKEN_STDIN;
+		return 0;
+	case LO_ROLE_ARN:
+	case LO_EXTERNAL_ID:
+		*(ch == LO_ROLE_ARN ? &c->role_arn : &c->external_id) = optarg;
+		p->used |= OPT_ROLE;
 		return 0;
 	case LO_FORGET_KEY:
 		c->forget_key = true;

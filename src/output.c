@@ -23,6 +23,7 @@ int
 batch_begin(struct batch *b)
 {
 	memset(b, 0, sizeof(*b));
+	b->fd = -1;
 	if ((b->fd = file_tmp()) == -1) {
 		log_error("cannot create the batch file in %s: %m",
 		    file_tmp_dir());
@@ -93,11 +94,12 @@ batch_free(struct batch *b)
 {
 	if (b == NULL)
 		return;
-	if (b->fd > 0)
+	if (b->fd != -1)
 		close(b->fd);
 	EVP_MD_CTX_free(b->md);
 	free(b->buf);
 	memset(b, 0, sizeof(*b));
+	b->fd = -1;
 }
 
 int

@@ -20,14 +20,20 @@
 
 #include "state.h"
 
+/*
+ * Start from BATCH_INIT (fd -1, nothing allocated): batch_free is then
+ * safe whether or not batch_begin ran or succeeded.
+ */
 struct batch {
-	int fd;
+	int fd;		/* the temporary file; -1 when none */
 	long long length;
 	char sha256[65];
 	void *md;		/* the running digest */
 	char *buf;		/* lines not yet written to fd */
 	size_t buflen;
 };
+
+#define BATCH_INIT { .fd = -1 }
 
 int batch_begin(struct batch *);
 int batch_add(struct batch *, const char *line, size_t len);

@@ -138,7 +138,7 @@ owner_check_remove(const char *path, const char *what)
 int
 owner_is_permission_errno(int err)
 {
-	return err == EACCES || err == EPERM;
+	return err == EACCES;
 }
 
 int

@@ -24,7 +24,7 @@ int owner_check_write(const char *path, const char *what);
 int owner_check_remove(const char *path, const char *what);
 
 /*
- * Reports a permission error (errno EACCES or EPERM) on path: doing
+ * Reports a permission error (errno EACCES) on path: doing
  * ("read", "write", "create", "remove") what, who owns the file or the
  * directory in the way and its mode, the user we run as, and the chown
  * that fixes it. Returns EX_CONFIG.

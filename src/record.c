@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
+
+#include "json.h"
 
 /*
  * Geography prefixes of system-defined cross-region inference profiles:
@@ -141,38 +143,6 @@ record_model_name(const char *model_id, char *name, size_t namesize,
 	copy_truncated(provider, providersize, n, plen);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0 (RFC 3629 table). */
-static size_t
-utf8_sequence_len(const unsigned char *p)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (p[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;	/* overlong */
-		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	/* The terminating NUL fails these tests: no read past the end. */
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 /*
  * The output is UTF-8 whatever the event holds: each byte of an invalid
  * sequence becomes '?'. Done in place in the parsed tree, which is ours,
@@ -182,16 +152,13 @@ static void
 utf8_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
-	size_t n;
+	size_t left = strlen(s), n;
 
-	while (*p != '\0') {
-		if (*p < 0x80)
-			p++;
-		else if ((n = utf8_sequence_len(p)) != 0)
-			p += n;
-		else
-			*p++ = '?';
-	}
+	for (; left > 0; p += n, left -= n)
+		if ((n = utf8_sequence_len(p, left)) == 0) {
+			*p = '?';
+			n = 1;
+		}
 }
 
 static const cJSON *
@@ -208,14 +175,13 @@ json_object(const cJSON *obj, const char *key)
  * a value comes out cut short, never with what followed.
  */
 static const char *
-json_string(const cJSON *obj, const char *key)
+string_member(const cJSON *obj, const char *key)
 {
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *v = json_string(obj, key);
 
-	if (!cJSON_IsString(v) || v->valuestring == NULL)
-		return NULL;
-	utf8_sanitize(v->valuestring);
-	return v->valuestring;
+	if (v != NULL)
+		utf8_sanitize(v);
+	return v;
 }
 
 /* Appends "key":value, with the comma unless first in its object. */
@@ -259,8 +225,8 @@ identity_user_name(const cJSON *uid, const char *type, const char *arn)
 	    strcmp(type, "FederatedUser") == 0))
 		return arn_last_part(arn);
 	if (type != NULL && strcmp(type, "AWSService") == 0)
-		return json_string(uid, "invokedBy");
-	return json_string(uid, "userName");
+		return string_member(uid, "invokedBy");
+	return string_member(uid, "userName");
 }
 
 static void
@@ -270,8 +236,8 @@ add_identity(struct strbuf *sb, const cJSON *event, struct record *rec)
 	const cJSON *issuer;
 	const char *type, *arn, *principal;
 
-	type = json_string(uid, "type");
-	arn = json_string(uid, "arn");
+	type = string_member(uid, "type");
+	arn = string_member(uid, "arn");
 	issuer = json_object(json_object(uid, "sessionContext"),
 	    "sessionIssuer");
 
@@ -279,16 +245,16 @@ add_identity(struct strbuf *sb, const cJSON *event, struct record *rec)
 	strbuf_add(sb, "{", 1);
 	add_string(sb, "type", type);
 	add_string(sb, "arn", arn);
-	add_string(sb, "accountId", json_string(uid, "accountId"));
-	add_string(sb, "principalId", json_string(uid, "principalId"));
+	add_string(sb, "accountId", string_member(uid, "accountId"));
+	add_string(sb, "principalId", string_member(uid, "principalId"));
 	add_string(sb, "userName", identity_user_name(uid, type, arn));
-	add_string(sb, "sessionIssuerArn", json_string(issuer, "arn"));
+	add_string(sb, "sessionIssuerArn", string_member(issuer, "arn"));
 	strbuf_add(sb, "}", 1);
 
 	principal = arn;
 	if (type != NULL && strcmp(type, "AWSService") == 0 &&
-	    json_string(uid, "invokedBy") != NULL)
-		principal = json_string(uid, "invokedBy");
+	    string_member(uid, "invokedBy") != NULL)
+		principal = string_member(uid, "invokedBy");
 	if (principal == NULL)
 		principal = "";
 	copy_truncated(rec->principal, sizeof(rec->principal), principal,
@@ -302,8 +268,8 @@ add_model(struct strbuf *sb, const cJSON *event, struct record *rec)
 	const char *id, *name = NULL;
 	size_t plen = 0;
 
-	if ((id = json_string(params, "modelId")) == NULL)
-		id = json_string(params, "modelIdentifier");
+	if ((id = string_member(params, "modelId")) == NULL)
+		id = string_member(params, "modelIdentifier");
 	if (id != NULL) {
 		name = model_name_of(id);
 		plen = model_provider_len(name);
@@ -342,14 +308,14 @@ add_extra_fields(struct strbuf *sb, const cJSON *event,
 		switch (f) {
 		case EXTRA_SOURCE_IP:
 			add_string(sb, "sourceIPAddress",
-			    json_string(event, "sourceIPAddress"));
+			    string_member(event, "sourceIPAddress"));
 			break;
 		case EXTRA_USER_AGENT:
 			add_string(sb, "userAgent",
-			    json_string(event, "userAgent"));
+			    string_member(event, "userAgent"));
 			break;
 		case EXTRA_INFERENCE_REGION:
-			add_string(sb, "inferenceRegion", json_string(
+			add_string(sb, "inferenceRegion", string_member(
 			    json_object(event, "additionalEventData"),
 			    "inferenceRegion"));
 			break;
@@ -376,15 +342,15 @@ record_identify(const cJSON *event, struct record *rec)
 {
 	const char *id, *t, *src;
 
-	id = json_string(event, "eventID");
-	t = json_string(event, "eventTime");
+	id = string_member(event, "eventID");
+	t = string_member(event, "eventTime");
 	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(rec->event_id) ||
 	    t == NULL || strlen(t) >= sizeof(rec->event_time) ||
 	    time_parse_iso8601(t, &rec->event_epoch) == -1)
 		return -1;
 	memcpy(rec->event_id, id, strlen(id) + 1);
 	memcpy(rec->event_time, t, strlen(t) + 1);
-	src = json_string(event, "eventSource");
+	src = string_member(event, "eventSource");
 	src = src != NULL ? src : "";
 	copy_truncated(rec->event_source, sizeof(rec->event_source), src,
 	    strlen(src));
@@ -409,7 +375,7 @@ record_reduce(const char *json, size_t len,
 	    record_identify(event, rec) == -1)
 		goto out;
 
-	name = json_string(event, "eventName");
+	name = string_member(event, "eventName");
 	if (opts->event_names != NULL && opts->event_names->n > 0 &&
 	    (name == NULL || !strlist_contains(opts->event_names, name))) {
 		result = RECORD_FILTERED;
@@ -421,13 +387,13 @@ record_reduce(const char *json, size_t len,
 	add_string(&rec->line, "eventTime", rec->event_time);
 	add_string(&rec->line, "eventName", name);
 	add_string(&rec->line, "eventSource",
-	    json_string(event, "eventSource"));
-	add_string(&rec->line, "awsRegion", json_string(event, "awsRegion"));
+	    string_member(event, "eventSource"));
+	add_string(&rec->line, "awsRegion", string_member(event, "awsRegion"));
 	add_string(&rec->line, "recipientAccountId",
-	    json_string(event, "recipientAccountId"));
+	    string_member(event, "recipientAccountId"));
 	add_model(&rec->line, event, rec);
 	add_identity(&rec->line, event, rec);
-	add_string(&rec->line, "errorCode", json_string(event, "errorCode"));
+	add_string(&rec->line, "errorCode", string_member(event, "errorCode"));
 	add_extra_fields(&rec->line, event, opts);
 	strbuf_add(&rec->line, "}", 1);
 	result = RECORD_OK;

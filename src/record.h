@@ -2,6 +2,9 @@
  * CloudTrailEvent (the JSON string inside a LookupEvents event) -> the
  * allowlisted record of SPEC section 4. Nothing else of the event is ever
  * copied out: the record is built key by key from the allowlist.
+ *
+ * record_reduce returns what became of the event (enum record_result);
+ * nothing here reports: the caller says which event failed.
  */
 #ifndef RECORD_H
 #define RECORD_H

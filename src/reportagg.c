@@ -11,119 +11,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 
+#include "json.h"
 #include "log.h"
 #include "policy.h"
 #include "strset.h"
 #include "util.h"
 
-/* Open addressing from a string to a zeroed value of a fixed size. */
-struct map_slot {
-	char *key;		/* NULL: empty */
-	void *val;
-};
-
-struct map {
-	struct map_slot *slots;
-	size_t nslots, count;
-};
-
 struct model {
 	unsigned long long calls, errors;
-	struct map principals;	/* -> unsigned long long calls */
+	struct strset principals;	/* -> unsigned long long calls */
 	struct strset regions;
 	time_t first, last;
 };
 
 struct reportagg {
 	time_t since, until;
-	struct map models;	/* -> struct model */
+	struct strset models;	/* -> struct model */
 	unsigned long long records, malformed;
 	struct reportagg_result result;
 	const char **regions;	/* every model's sorted regions, end to end */
 	const struct strlist *allowed, *denied;	/* NULL: no policy */
 };
 
-/* FNV-1a, as strset: the keys come from our own poll output. */
-static size_t
-map_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h;
-}
-
-static struct map_slot *
-map_slot(struct map_slot *slots, size_t nslots, const char *key)
-{
-	size_t i = map_hash(key) & (nslots - 1);
-
-	while (slots[i].key != NULL && strcmp(slots[i].key, key) != 0)
-		i = (i + 1) & (nslots - 1);
-	return &slots[i];
-}
-
-static void
-map_grow(struct map *m)
-{
-	size_t n = m->nslots ? m->nslots * 2 : 16;
-	struct map_slot *slots = xcalloc(n, sizeof(*slots));
-
-	for (size_t i = 0; i < m->nslots; i++)
-		if (m->slots[i].key != NULL)
-			*map_slot(slots, n, m->slots[i].key) = m->slots[i];
-	free(m->slots);
-	m->slots = slots;
-	m->nslots = n;
-}
-
-/* The value for key, added zeroed (valsize bytes) when new. */
+/* The value of key in a strset of values, or NULL. */
 static void *
-map_get(struct map *m, const char *key, size_t valsize)
+map_find(const struct strset *m, const char *key)
 {
-	struct map_slot *s;
+	const struct strset_entry *e = strset_find(m, key);
 
-	if ((m->count + 1) * 4 > m->nslots * 3)
-		map_grow(m);
-	s = map_slot(m->slots, m->nslots, key);
-	if (s->key == NULL) {
-		s->key = xstrdup(key);
-		s->val = xcalloc(1, valsize);
-		m->count++;
-	}
-	return s->val;
-}
-
-static void *
-map_find(const struct map *m, const char *key)
-{
-	const struct map_slot *s;
-
-	if (m->nslots == 0)
-		return NULL;
-	s = map_slot(m->slots, m->nslots, key);
-	return s->key != NULL ? s->val : NULL;
-}
-
-/* Frees the keys and, through val_free when not NULL, the values. */
-static void
-map_free(struct map *m, void (*val_free)(void *))
-{
-	for (size_t i = 0; i < m->nslots; i++) {
-		if (m->slots[i].key == NULL)
-			continue;
-		if (val_free != NULL)
-			val_free(m->slots[i].val);
-		free(m->slots[i].key);
-		free(m->slots[i].val);
-	}
-	free(m->slots);
-	memset(m, 0, sizeof(*m));
+	return e != NULL ? e->value : NULL;
 }
 
 static void
@@ -131,7 +49,7 @@ model_free(void *p)
 {
 	struct model *mo = p;
 
-	map_free(&mo->principals, NULL);
+	strset_free(&mo->principals);
 	strset_free(&mo->regions);
 }
 
@@ -161,61 +79,17 @@ reportagg_free(struct reportagg *ra)
 	if (ra == NULL)
 		return;
 	result_free(ra);
-	map_free(&ra->models, model_free);
+	strset_free_values(&ra->models, model_free);
 	free(ra);
 }
 
-/*
- * RFC 3629 UTF-8: no overlongs, surrogates or code points past U+10FFFF.
- * Our JSON output must stay valid, so such a line is malformed.
- */
-static bool
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned char lo = 0x80, hi = 0xbf;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return false;
-		if (len - i - 1 < n || s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (size_t k = 2; k <= n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-		i += n + 1;
-	}
-	return true;
-}
-
+/* A string member that says something, or NULL. */
 static const char *
 string_field(const cJSON *obj, const char *key)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const char *v = json_string(obj, key);
 
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ?
-	    v->valuestring : NULL;
+	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 /* Who called: the ARN where there is one, else a name, else the type. */
@@ -243,7 +117,7 @@ count_record(struct reportagg *ra, const cJSON *rec, time_t t)
 	struct model *mo;
 	unsigned long long *pcalls;
 
-	mo = map_get(&ra->models, name != NULL ? name : "(none)",
+	mo = strset_value(&ra->models, name != NULL ? name : "(none)",
 	    sizeof(*mo));
 	if (mo->calls == 0 || t < mo->first)
 		mo->first = t;
@@ -254,7 +128,7 @@ count_record(struct reportagg *ra, const cJSON *rec, time_t t)
 		mo->errors++;
 	if (region != NULL)
 		strset_add(&mo->regions, region, 0);
-	pcalls = map_get(&mo->principals, principal_of(rec), sizeof(*pcalls));
+	pcalls = strset_value(&mo->principals, principal_of(rec), sizeof(*pcalls));
 	(*pcalls)++;
 	ra->records++;
 }
@@ -281,8 +155,8 @@ reportagg_add_line(struct reportagg *ra, const char *line, size_t len,
 		return REPORTAGG_BLANK;
 	if (len > REPORTAGG_LINE_MAX)
 		reason = "longer than 1 MiB";
-	else if (memchr(line, '\0', len) != NULL ||
-	    !utf8_valid((const unsigned char *)line, len))
+	/* Our JSON output must stay valid: such a line is malformed. */
+	else if (memchr(line, '\0', len) != NULL || !utf8_valid(line, len))
 		reason = "not UTF-8 text";
 	/* The length covers the terminating NUL so trailing bytes fail. */
 	else if ((rec = cJSON_ParseWithLengthOpts(line, len + 1, NULL,
@@ -444,7 +318,7 @@ fill_principals(struct reportagg_result *r, const char *model,
 	struct reportagg_principal *first = r->principals + r->nprincipals;
 
 	for (size_t i = 0; i < mo->principals.nslots; i++) {
-		const struct map_slot *s = &mo->principals.slots[i];
+		const struct strset_entry *s = &mo->principals.slots[i];
 		struct reportagg_principal *p;
 
 		if (s->key == NULL)
@@ -452,7 +326,7 @@ fill_principals(struct reportagg_result *r, const char *model,
 		p = &r->principals[r->nprincipals++];
 		p->principal = s->key;
 		p->model = model;
-		p->calls = *(const unsigned long long *)s->val;
+		p->calls = *(const unsigned long long *)s->value;
 	}
 	qsort(first, mo->principals.count, sizeof(*first), principal_cmp);
 }
@@ -466,7 +340,7 @@ reportagg_result(struct reportagg *ra)
 
 	result_free(ra);
 	for (size_t i = 0; i < ra->models.nslots; i++) {
-		const struct model *mo = ra->models.slots[i].val;
+		const struct model *mo = ra->models.slots[i].value;
 
 		if (ra->models.slots[i].key == NULL)
 			continue;
@@ -477,10 +351,10 @@ reportagg_result(struct reportagg *ra)
 	r->principals = xcalloc(nprincipals + 1, sizeof(*r->principals));
 	ra->regions = rf.v = xcalloc(nregions + 1, sizeof(*rf.v));
 	for (size_t i = 0; i < ra->models.nslots; i++) {
-		const struct map_slot *s = &ra->models.slots[i];
+		const struct strset_entry *s = &ra->models.slots[i];
 
 		if (s->key != NULL)
-			fill_model(ra, &r->models[r->nmodels++], s->key, s->val,
+			fill_model(ra, &r->models[r->nmodels++], s->key, s->value,
 			    &rf);
 	}
 	qsort(r->models, r->nmodels, sizeof(*r->models), model_cmp);

@@ -11,6 +11,9 @@
  * has no parseable eventTime or is longer than REPORTAGG_LINE_MAX is
  * malformed: it is reported on stderr with its file and line, counted and
  * skipped. Blank lines are skipped silently.
+ *
+ * Functions return 0, or -1 after reporting, or a status or a pointer as
+ * each says.
  */
 #ifndef REPORTAGG_H
 #define REPORTAGG_H

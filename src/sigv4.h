@@ -2,6 +2,9 @@
  * AWS Signature Version 4, as a pure function of its inputs: no clock, no
  * I/O. Three stages, each callable from a test (as in aws-c-auth):
  * canonical request, string to sign, authorization header.
+ *
+ * Functions return a malloc'd string, or NULL after reporting that
+ * OpenSSL failed.
  */
 #ifndef SIGV4_H
 #define SIGV4_H

@@ -43,20 +43,43 @@ grow(struct strset *set)
 	set->nslots = n;
 }
 
-bool
-strset_add(struct strset *set, const char *key, time_t time)
+/* The member's slot, added (key copied) if new; *added says which. */
+static struct strset_entry *
+insert(struct strset *set, const char *key, bool *added)
 {
 	struct strset_entry *e;
 
 	if ((set->count + 1) * 4 > set->nslots * 3)
 		grow(set);
 	e = find_slot(set->slots, set->nslots, key);
-	if (e->key != NULL)
-		return false;
-	e->key = xstrdup(key);
-	e->time = time;
-	set->count++;
-	return true;
+	*added = e->key == NULL;
+	if (*added) {
+		e->key = xstrdup(key);
+		set->count++;
+	}
+	return e;
+}
+
+bool
+strset_add(struct strset *set, const char *key, time_t time)
+{
+	bool added;
+	struct strset_entry *e = insert(set, key, &added);
+
+	if (added)
+		e->time = time;
+	return added;
+}
+
+void *
+strset_value(struct strset *set, const char *key, size_t size)
+{
+	bool added;
+	struct strset_entry *e = insert(set, key, &added);
+
+	if (added)
+		e->value = xcalloc(1, size);
+	return e->value;
 }
 
 bool
@@ -88,10 +111,22 @@ strset_each(const struct strset *set,
 }
 
 void
-strset_free(struct strset *set)
+strset_free_values(struct strset *set, void (*value_free)(void *))
 {
-	for (size_t i = 0; i < set->nslots; i++)
+	for (size_t i = 0; i < set->nslots; i++) {
+		if (set->slots[i].key == NULL)
+			continue;
+		if (value_free != NULL && set->slots[i].value != NULL)
+			value_free(set->slots[i].value);
+		free(set->slots[i].value);
 		free(set->slots[i].key);
+	}
 	free(set->slots);
 	memset(set, 0, sizeof(*set));
+}
+
+void
+strset_free(struct strset *set)
+{
+	strset_free_values(set, NULL);
 }

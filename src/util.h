@@ -1,6 +1,9 @@
 /*
  * Small helpers shared by every module: allocation that cannot return NULL,
  * a growable string, UTC time formatting and parsing, durations.
+ *
+ * Allocation aborts rather than return NULL; parsers return 0, or -1 for
+ * the caller to report.
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -59,6 +62,15 @@ int time_parse_iso8601(const char *, time_t *out);
 int duration_parse(const char *, long *seconds);
 /* A TIME argument of --since/--until: ISO 8601 UTC or an age before now. */
 int time_parse_arg(const char *, time_t now, time_t *out);
+
+/*
+ * The length of the valid UTF-8 sequence at s, which has n bytes left, or
+ * 0 (RFC 3629: no overlong form, surrogate or code point past U+10FFFF).
+ * 1 for an ASCII byte.
+ */
+size_t utf8_sequence_len(const unsigned char *s, size_t n);
+/* True when the n bytes at s are valid UTF-8 throughout. */
+bool utf8_valid(const char *s, size_t n);
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes, terminated). */
 void hex_encode(const unsigned char *in, size_t n, char *out);

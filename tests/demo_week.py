@@ -19,7 +19,7 @@ import simctl  # noqa: E402
 
 DAY = 86400
 T0 = calendar.timegm((2026, 11, 24, 7, 0, 0))
-ACCOUNT = "111122223333"  # the simulator's account
+ACCOUNT = simctl.ACCOUNT  # the account the simulator generates for
 
 
 def call(t, model, who, region):
@@ -59,8 +59,8 @@ def run(sim, work):
         sim.set_clock(now)
         sim.generate(region="us-east-1", start=now - DAY, end=now - 60,
             count=300, seed=day, delay_max=0)
-        planted = {3: [call(now - 5 * 3600, "writer.palmyra-x5-v1:0", "data-team",
-            "us-east-1")], 5: [call(now - 4 * 3600,
+        planted = {3: [call(now - 5 * 3600, "writer.palmyra-x5-v1:0",
+            "data-team", "us-east-1")], 5: [call(now - 4 * 3600,
             "meta.llama4-scout-17b-instruct-v1:0", "contractor", "us-east-1")],
             6: [call(now - 3 * 3600, "anthropic.claude-3-haiku-20240307-v1:0",
             "data-team", "eu-central-1")]}.get(day, [])

@@ -61,6 +61,7 @@ self=$(cd "$(dirname "$0")" && pwd)/fresh.sh
 top=$(dirname "$(dirname "$self")")
 cache=${FRESH_CACHE:-/var/cache/bedrock-trail}
 base=$cache/fresh-$suite-minbase.tar.zst
+# shellcheck disable=SC2016 # $(SITE) is apt's field, not the shell's
 mirror=${FRESH_MIRROR:-$(apt-get indextargets --format '$(SITE)' \
     "Codename: $suite" 'Created-By: Packages' 2>/dev/null | head -n 1)}
 mirror=${mirror:-http://deb.debian.org/debian}
@@ -77,7 +78,8 @@ inner=""
 # point under $work shows here. Otherwise it leaves the root and says so.
 cleanup() {
 	rc=$?
-	trap - EXIT INT TERM
+	trap - EXIT
+	trap '' INT TERM	# a second Ctrl-C must not stop this half-way
 	if [ -n "$inner" ]; then
 		kill -KILL "$inner" 2>/dev/null || :
 		wait "$inner" 2>/dev/null || :
@@ -92,6 +94,7 @@ cleanup() {
 		exit 1
 	fi
 	rm -rf --one-file-system "$work"
+	rm -f "$base.tmp.$$"
 	exit "$rc"
 }
 in_root_procs() {
@@ -120,8 +123,10 @@ if [ ! -s "$base" ]; then
 	tar --zstd -cf "$base.tmp.$$" -C "$work/base" .
 	mv "$base.tmp.$$" "$base"
 	rm -rf --one-file-system "$work/base"
+	echo "fresh: base made in $(($(date +%s) - start)) s: $base"
+else
+	echo "fresh: base cached: $base"
 fi
-echo "fresh: base $base"
 tar --zstd -xf "$base" -C "$root"
 chmod 0755 "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"

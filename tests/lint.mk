@@ -12,7 +12,8 @@
 CPPCHECK ?= cppcheck
 CLANG_TIDY ?= clang-tidy
 CLANG_FORMAT ?= clang-format
-LINT_DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DVERSION='"$(VERSION)"'
+LINT_DEFS := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DVERSION='"$(VERSION)"' \
+	-DIAM_POLICY_PATH='"$(IAM_POLICY_PATH)"'
 LINT_SRCS = $(SRCS) $(sort $(wildcard tests/fuzz/*.c))
 LINT_FORMAT = $(sort $(wildcard tests/fuzz/*.c tests/fuzz/*.h))
 

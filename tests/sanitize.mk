@@ -13,7 +13,7 @@
 ASAN_CC ?= $(CC)
 ASAN_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-ASAN_CFLAGS = $(ALL_CFLAGS) -O1 -g $(ASAN_SAN)
+ASAN_CFLAGS = $(ALL_CFLAGS) -Werror -O1 -g $(ASAN_SAN)
 ASAN_LIB_OBJS := $(patsubst src/%.c,build/asan/obj/%.o,\
 	$(filter-out src/main.c,$(SRCS)))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRCS))

@@ -67,9 +67,13 @@ def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def ok_line(region, masked=MASKED, source="stored connection"):
-    return ("%s: connection to AWS CloudTrail works (credentials: %s, "
-        "access key %s)\n" % (region, source, masked))
+def ok_lines(conn, *regions, masked=MASKED, source="stored connection"):
+    """test-connection's output: which credentials, then one line per
+    region that works."""
+    origin = " (%s)" % conn.store if source == "stored connection" else ""
+    return "credentials: %s%s, access key %s\n" % (source, origin, masked) + \
+        "".join("%s: connection to AWS CloudTrail works\n" % r
+            for r in regions)
 
 
 def all_files_text(*paths):

@@ -9,7 +9,6 @@ STS, Organizations, IMDSv2 and container endpoint.
 
 import http.client
 import json
-import os
 import ssl
 import subprocess
 import sys
@@ -70,7 +69,7 @@ class Sim:
         self.ca_path = None
         self._ssl = None
         self._log = None
-        self._offset = 0.0  # sim clock minus real clock, as last set
+        self._anchor = None  # (real, sim, rate) as last seen
 
     # ---- process
 
@@ -121,7 +120,7 @@ class Sim:
         if self._log:
             self._log.close()
             self._log = None
-        self._offset = 0.0  # sim clock minus real clock, as last set
+        self._anchor = None  # (real, sim, rate) as last seen
 
     def log_text(self):
         try:
@@ -157,31 +156,43 @@ class Sim:
         return self.call("GET", "/_sim/ping")
 
     def reset(self):
-        self._offset = 0.0
+        self._anchor = None
         return self.call("POST", "/_sim/reset", {})
 
     def config(self, **kw):
         return self.call("POST", "/_sim/config", kw)
 
     def clock(self):
-        return self._note(self.call("GET", "/_sim/clock")["now"])
+        return self._note(self.call("GET", "/_sim/clock"))
 
-    def set_clock(self, epoch):
-        return self._note(self.call("POST", "/_sim/clock",
-            {"now": epoch})["now"])
+    def set_clock(self, epoch, rate=None):
+        """rate: sim seconds per real second from now on (pair it with
+        faketime's "@TIME xRATE")."""
+        body = {"now": epoch}
+        if rate is not None:
+            body["rate"] = rate
+        return self._note(self.call("POST", "/_sim/clock", body))
 
     def advance(self, seconds):
         return self._note(self.call("POST", "/_sim/clock",
-            {"advance": seconds})["now"])
+            {"advance": seconds}))
 
     def _note(self, now):
-        self._offset = now - time.time()
-        return now
+        if not isinstance(now, dict):
+            now = self.call("GET", "/_sim/clock")
+        self._anchor = (time.time(), now["now"], now.get("rate", 1.0))
+        return now["now"]
+
+    def sim_time(self):
+        """The sim clock now, from the last known anchor and rate."""
+        if self._anchor is None:
+            return time.time()
+        real, sim, rate = self._anchor
+        return sim + (time.time() - real) * rate
 
     def amz_now(self):
-        """The sim clock as X-Amz-Date (from the last known offset)."""
-        return time.strftime("%Y%m%dT%H%M%SZ",
-            time.gmtime(time.time() + self._offset))
+        """The sim clock as X-Amz-Date (from the last known anchor)."""
+        return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self.sim_time()))
 
     def add_events(self, region, events, delay=0, account=None):
         body = {"region": region, "events": events, "delay": delay}
@@ -252,6 +263,18 @@ class Sim:
 
     def web_identity(self, token, **kw):
         return self.call("POST", "/_sim/web_identity", dict(kw, token=token))
+
+    def sso(self, token, **kw):
+        """Register an SSO access token: user, roles (["ACCOUNT/ROLE"]),
+        allowed, expired."""
+        return self.call("POST", "/_sim/sso", dict(kw, token=token))
+
+    def sso_get(self, role_name, account_id, token=None):
+        """GetRoleCredentials; returns (status, headers, body)."""
+        from urllib.parse import urlencode
+        h = {"x-amz-sso_bearer_token": token} if token else {}
+        return self.request("GET", "/federation/credentials?" + urlencode(
+            {"role_name": role_name, "account_id": account_id}), b"", h)
 
     def imds(self, **kw):
         """role_name, account, enabled, allowed."""
@@ -436,8 +459,8 @@ def _openssl(*args, cwd):
         raise SimError("openssl %s: %s" % (args[0], r.stderr.decode()))
 
 
-def make_test_ca(tmpdir):
-    """A CA and a server certificate for 127.0.0.1 and localhost.
+def make_test_ca(tmpdir, names=("localhost",)):
+    """A CA and a server certificate for 127.0.0.1 and the DNS names.
     Returns dict(ca=, cert=, key=) of paths (strings)."""
     d = Path(tmpdir)
     d.mkdir(parents=True, exist_ok=True)
@@ -445,7 +468,8 @@ def make_test_ca(tmpdir):
     ext.write_text("basicConstraints=critical,CA:FALSE\n"
         "keyUsage=critical,digitalSignature,keyEncipherment\n"
         "extendedKeyUsage=serverAuth\n"
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        "subjectAltName=IP:127.0.0.1,%s\n" % ",".join("DNS:" + n
+            for n in names))
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
         "-keyout", "ca.key", "-out", "ca.pem", "-subj",
         "/CN=bedrock-trail test CA", "-addext",

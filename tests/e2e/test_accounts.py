@@ -159,10 +159,11 @@ def test_test_connection_one_line_per_unit_and_the_accounts(bt, sim):
     print(r.err)
     assert r.rc == 77, r
     lines = r.out.splitlines()
-    assert lines[0] == "organization: 12 accounts found, 11 polled, " \
+    assert lines[0].startswith("credentials: environment, access key ")
+    assert lines[1] == "organization: 12 accounts found, 11 polled, " \
         "1 skipped"
-    assert lines[1] == "%s (acct-04): skipped: SUSPENDED" % SUSPENDED
-    works = [l for l in lines[2:]]
+    assert lines[2] == "%s (acct-04): skipped: SUSPENDED" % SUSPENDED
+    works = [l for l in lines[3:]]
     assert len(works) == 27
     for a in HEALTHY:
         for reg in REGIONS:

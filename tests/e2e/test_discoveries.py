@@ -14,6 +14,7 @@ import time
 import pytest
 
 import disc_reference
+from failio import failio  # noqa: F401 (a fixture)
 
 DAY = 86400
 T0 = calendar.timegm((2026, 11, 24, 7, 0, 0))
@@ -145,9 +146,9 @@ def test_seven_days_each_new_thing_once_on_its_day(bt, sim, tmp_path):
 
 
 def test_policy_one_line_per_principal_and_model(bt, sim, tmp_path):
-    cfg, out, disc = files_config(bt, tmp_path, "models_allowed: [\"anthropic.*\","
-        " \"amazon.titan-text-?ite-v1\"]\nmodels_denied: [\"*llama*\", "
-        "\"anthropic.claude-v2*\"]\n")
+    cfg, out, disc = files_config(bt, tmp_path,
+        "models_allowed: [\"anthropic.*\", \"amazon.titan-text-?ite-v1\"]\n"
+        "models_denied: [\"*llama*\", \"anthropic.claude-v2*\"]\n")
     now = sim.clock()
     evs = [call(now - 600 + i, LLAMA, "alice") for i in range(5)]
     evs += [call(now - 500 + i, CLAUDE, "alice") for i in range(3)]
@@ -565,3 +566,111 @@ def test_a_corrupt_inventory_exits_65_and_leaves_the_state_alone(bt, sim,
     assert bt.state_path.read_text() == bad
     r = bt(["-c", cfg, "report", "--inventory"])
     assert r.rc == 65, r
+
+
+
+def kill_points(rec_len, disc_len):
+    """Each instant of a batch's write where a kill leaves something
+    different: the state's renames are 1 (proved writable), 2 (the
+    pending append) and 3 (the commit)."""
+    pts = [("pending never saved", "state", dict(rename=2)),
+        ("both appended, not committed", "state", dict(rename=3))]
+    for k in (0, 1, rec_len // 2, rec_len - 1):
+        pts.append(("records cut at %d" % k, "r.jsonl", dict(after=k)))
+    for k in (0, 1, disc_len // 3, disc_len - 1):
+        pts.append(("discoveries cut at %d" % k, "d.jsonl", dict(after=k)))
+    return pts
+
+
+def test_a_kill_at_each_step_of_a_batch_leaves_each_discovery_once(bt, sim,
+        tmp_path, failio):
+    """The instants a random SIGKILL may hit, each in turn, then a clean
+    poll: the files are those of a poll never killed, byte for byte."""
+    now = sim.clock()
+    sim.add_events("us-east-1", [call(now - 900, CLAUDE, "alice"),
+        call(now - 800, LLAMA, "bob"), call(now - 700, TITAN, "alice")])
+
+    def run(d, env=None):
+        d.mkdir(exist_ok=True)
+        cfg = bt.config("discoveries_output: %s/d.jsonl\nmodels_denied: "
+            "[\"*llama*\"]\n" % d)
+        return bt(["-c", cfg, "poll", "--state-file", d / "state.json",
+            "-o", d / "r.jsonl"], env=env)
+
+    assert run(tmp_path / "clean").rc == 0
+    want_r = (tmp_path / "clean" / "r.jsonl").read_bytes()
+    want_d = (tmp_path / "clean" / "d.jsonl").read_bytes()
+    assert len(want_d.splitlines()) == 10
+    for i, (what, target, kw) in enumerate(kill_points(len(want_r),
+            len(want_d))):
+        d = tmp_path / ("k%d" % i)
+        path = d / "state.json" if target == "state" else d / target
+        r = run(d, env=failio(path, kill=True, **kw))
+        assert r.rc == -9, (what, r)
+        pending = json.loads((d / "state.json").read_text()).get("pending")
+        if kw.get("rename") == 2:
+            assert pending is None, what
+        elif target == "r.jsonl":
+            assert (d / "r.jsonl").stat().st_size == kw["after"], what
+            assert not (d / "d.jsonl").exists() or \
+                (d / "d.jsonl").stat().st_size == 0, what
+        else:
+            assert pending["discoveries"]["lines"] == want_d.decode(), what
+            assert (d / "d.jsonl").stat().st_size == kw.get("after",
+                len(want_d)), what
+        r = run(d)
+        assert r.rc == 0, (what, r)
+        assert (d / "r.jsonl").read_bytes() == want_r, what
+        assert (d / "d.jsonl").read_bytes() == want_d, what
+        assert "pending" not in json.loads((d / "state.json").read_text())
+
+
+@pytest.mark.slow
+def test_random_kills_while_writing_then_a_clean_run(bt, sim, tmp_path,
+        failio):
+    """Kills at random instants of the write phase (a random byte of the
+    records or discoveries append, or a random state save), with new
+    calls arriving between polls; then a clean poll. Every record and
+    every discovery is in its file once, and an independent replay of the
+    records gives the same discoveries."""
+    rng = random.Random(23)
+    out, disc = tmp_path / "out.jsonl", tmp_path / "disc.jsonl"
+    cfg = bt.config("discoveries_output: %s\nmodels_allowed: "
+        "[\"anthropic.*\", \"amazon.*\"]\n" % disc)
+    cmd = ["-c", cfg, "-r", "us-east-1,us-west-2", "poll", "-o", out]
+    people = ["p%d" % i for i in range(8)]
+    models = [CLAUDE, TITAN, LLAMA, "mistral.mistral-large-2402-v1:0",
+        "anthropic.claude-v2", "cohere.command-r-v1:0"]
+    killed = 0
+    for i in range(30):
+        now = sim.clock()
+        for region in ("us-east-1", "us-west-2"):
+            sim.add_events(region, [call(now - rng.randint(5, 600),
+                rng.choice(models), rng.choice(people))
+                for _ in range(rng.randint(0, 6))])
+        size = lambda p: p.stat().st_size if p.exists() else 0
+        target = rng.choice(["state", "records", "disc"])
+        if target == "state":
+            env = failio(bt.state_path, rename=rng.randint(2, 5), kill=True)
+        elif target == "records":
+            env = failio(out, after=rng.randint(0, 1500), kill=True)
+        else:
+            env = failio(disc, after=rng.randint(0, 600), kill=True)
+        r = bt(cmd, env=env)
+        assert r.rc in (0, -9), r
+        killed += r.rc == -9
+    assert killed >= 10
+    r = bt(cmd)
+    assert r.rc == 0, r
+    recs = records(out)
+    want = set(sim.expected_ids("us-east-1")) | set(
+        sim.expected_ids("us-west-2"))
+    assert sorted(x["eventID"] for x in recs) == sorted(want)
+    got = lines(disc)
+    assert len({json.dumps(d, sort_keys=True) for d in got}) == len(got)
+    ids = {x["eventID"] for x in recs}
+    assert all(d["eventID"] in ids for d in got)
+    assert strip(got) == disc_reference.discoveries(recs,
+        ["anthropic.*", "amazon.*"])
+    assert {d["discovery"] for d in got} == {"new_model", "new_principal",
+        "new_principal_model", "new_region", "unapproved_model"}

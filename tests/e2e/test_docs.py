@@ -85,6 +85,7 @@ def test_every_option_of_help_is_documented():
         shorts |= set(re.findall(r"(?<![\w-])-([a-zA-Z])\b", out))
     assert {"config", "region", "state-file", "since", "until",
         "format", "access-key-id", "session-token-stdin", "forget-key",
+        "role-arn", "external-id",
         "endpoint-url", "ca-bundle", "quiet", "verbose", "help",
         "version"} <= longs, longs
     assert {"c", "r", "q", "v", "h", "o"} <= shorts, shorts
@@ -135,7 +136,14 @@ def test_every_environment_variable_is_documented():
             "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE",
             "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_CLOUDTRAIL",
             "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "HTTPS_PROXY", "NO_PROXY",
-            "XDG_CONFIG_HOME", "XDG_STATE_HOME", "TMPDIR", "HOME"):
+            "XDG_CONFIG_HOME", "XDG_STATE_HOME", "TMPDIR", "HOME",
+            "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
+            "AWS_ROLE_SESSION_NAME", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_ENDPOINT_URL_STS"):
         assert re.search(r"^\.It Ev (\S+ , )*%s\b" % var, env, re.M), var
 
 

@@ -61,6 +61,28 @@ def test_iam_policy_grants_only_lookup_events():
     assert s["Resource"] == "*"
 
 
+def test_role_trust_policy_requires_the_external_id():
+    """One statement: sts:AssumeRole for one named principal (no
+    wildcard), only with the external id the config example names."""
+    doc = json.loads((EXAMPLES / "role-trust-policy.json").read_text())
+    assert doc["Version"] == "2012-10-17"
+    (s,) = doc["Statement"]
+    assert set(s) <= {"Sid", "Effect", "Principal", "Action", "Condition"}
+    assert s["Effect"] == "Allow" and s["Action"] == "sts:AssumeRole"
+    principal = s["Principal"]["AWS"]
+    assert re.fullmatch(r"arn:aws:iam::\d{12}:(role|user)/[\w+=,.@-]+",
+        principal), principal
+    assert s["Condition"] == {"StringEquals": {"sts:ExternalId":
+        s["Condition"]["StringEquals"]["sts:ExternalId"]}}
+    ext = s["Condition"]["StringEquals"]["sts:ExternalId"]
+    assert re.fullmatch(r"[\w+=,.@:/-]{2,1224}", ext), ext
+    # The config example names the same external id, and a role to match.
+    config = (EXAMPLES / "config.yaml").read_text()
+    assert "#external_id: %s\n" % ext in config
+    assert re.search(r"^#role_arn: arn:aws:iam::\d{12}:role/\S+$", config,
+        re.M)
+
+
 # ---- cron.d and the systemd units
 
 

@@ -235,7 +235,8 @@ def test_throttling_storm_at_half_the_requests_recovers(bt, sim, tmp_path):
 @pytest.mark.parametrize("kind", ["https_to_a_plain_http_port",
     "untrusted_certificate", "dns_failure"])
 def test_connection_failures(bt, sim, tls_sim, tmp_path, kind):
-    """TLS and DNS fail before any page: the whole poll, never retried."""
+    """TLS and DNS fail before any page: the whole poll fails. TLS is never
+    retried; DNS is, up to max_attempts (3 here: under 2 s of backoff)."""
     server = tls_sim if kind == "untrusted_certificate" else sim
     before, old = prepare(bt, sim, server=server)
     want = expected_lines(server)

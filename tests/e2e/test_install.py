@@ -20,6 +20,7 @@ EXPECTED = {
     "usr/share/doc/bedrock-trail/examples/config.yaml": 0o644,
     "usr/share/doc/bedrock-trail/examples/service-config.yaml": 0o644,
     "usr/share/doc/bedrock-trail/examples/iam-policy.json": 0o644,
+    "usr/share/doc/bedrock-trail/examples/role-trust-policy.json": 0o644,
     "usr/share/doc/bedrock-trail/examples/bedrock-trail-poll.service": 0o644,
     "usr/share/doc/bedrock-trail/examples/bedrock-trail-poll.timer": 0o644,
     "usr/share/doc/bedrock-trail/examples/logrotate.conf": 0o644,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import simctl
+
 REPO = Path(__file__).resolve().parents[2]
 ENDPOINTS = Path("/usr/lib/python3/dist-packages/botocore/data/endpoints.json")
 
@@ -101,6 +103,8 @@ def test_test_connection_all_regions_notes_the_disabled_ones(bt, sim):
     r = bt(["-r", "all", "test-connection"], timeout=120)
     assert r.rc == 0, r
     lines = r.out.splitlines()
+    assert lines.pop(0) == "credentials: environment, access key %s" % (
+        simctl.ALLOWED_KEY[:4] + "****" + simctl.ALLOWED_KEY[-4:])
     assert len(lines) == len(table("aws"))
     for region in table("aws"):
         want = ("%s: skipped: an opt-in region this account has not enabled "

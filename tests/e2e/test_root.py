@@ -204,3 +204,49 @@ def test_a_store_root_took_over_is_a_config_error_naming_the_fix(svc):
         "Permission denied\n%s is owned by root:root with mode 0600, and "
         "bedrock-trail runs as %s\nfix: chown %s:" % (svc.store, svc.store,
         USER, USER)), err
+
+
+def status_with_a_service_config(svc, args, as_user):
+    """status with /etc/bedrock-trail/config.yaml present, in a private
+    mount namespace whose /etc is an overlay: the real /etc is untouched."""
+    upper, work = svc.base / "etc-upper", svc.base / "etc-work"
+    (upper / "bedrock-trail").mkdir(parents=True, exist_ok=True)
+    work.mkdir(exist_ok=True)
+    (upper / "bedrock-trail" / "config.yaml").write_text(
+        svc.config.read_text())
+    (upper / "bedrock-trail" / "config.yaml").chmod(0o644)
+    home = svc.base / "home"
+    home.mkdir(exist_ok=True)
+    os.chown(home, svc.user.pw_uid, svc.user.pw_gid)
+    cmd = [str(svc.bt.binary)] + args + ["status"]
+    if as_user:
+        cmd = [RUNUSER, "-u", USER, "--"] + cmd
+    script = ("mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,"
+        "workdir=%s /etc && exec \"$@\"" % (upper, work))
+    env = svc.bt.env({"HOME": home, "XDG_CONFIG_HOME": home / "config",
+        "XDG_STATE_HOME": home / "state", "AWS_ACCESS_KEY_ID": None,
+        "AWS_SECRET_ACCESS_KEY": None})
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh"] + cmd,
+        env=env, capture_output=True, timeout=60, cwd="/")
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+NOTE = ("              (not /etc/bedrock-trail/config.yaml, the service's: "
+    "to use it, run as the service user with -c "
+    "/etc/bedrock-trail/config.yaml)\n")
+
+
+def test_status_of_a_user_says_the_service_config_is_not_in_use(svc):
+    rc, out, err = status_with_a_service_config(svc, [], as_user=True)
+    home = svc.base / "home"
+    assert out.startswith("config file:  built-in defaults\n" + NOTE), \
+        (out, err)
+    assert "state file:   %s/state/bedrock-trail/state.json\n" % home in out
+    # With -c, or as root (whose default it is), there is nothing to say.
+    rc, out, err = status_with_a_service_config(svc, ["-c", svc.config],
+        as_user=True)
+    assert out.startswith("config file:  %s\nregions:" % svc.config), out
+    rc, out, err = status_with_a_service_config(svc, [], as_user=False)
+    assert out.startswith("config file:  /etc/bedrock-trail/config.yaml\n"
+        "regions:"), (out, err)
+    assert "output:       %s\n" % svc.output in out

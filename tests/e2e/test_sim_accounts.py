@@ -286,6 +286,13 @@ def test_web_identity(sim):
     status, h, body = sim.sts(base, signed=False)
     root = ET.fromstring(body)
     assert root.tag == NS + "AssumeRoleWithWebIdentityResponse"
+    res = root.find(NS + "AssumeRoleWithWebIdentityResult")
+    assert [c.tag.split("}")[1] for c in res] == [
+        "SubjectFromWebIdentityToken", "Audience", "AssumedRoleUser",
+        "Credentials", "Provider"]
+    # AWS's example for this call orders the credentials otherwise.
+    assert [c.tag.split("}")[1] for c in res.find(NS + "Credentials")] == [
+        "SessionToken", "SecretAccessKey", "Expiration", "AccessKeyId"]
     st = sim.stats()[-1]
     assert (st["action"], st["role_arn"], st["caller"], st["account"]) == (
         "AssumeRoleWithWebIdentity", role, "web-identity:repo:x/y", OTHER)
@@ -361,3 +368,29 @@ def test_organisation_scale_is_cheap_and_indexed(sim):
     r = sim.generate(accounts=accounts[:2], regions=["us-east-1"], count=3,
         delay_max=0, clone=False, region="us-east-1")
     assert r["added"] == 6
+
+
+def test_clock_rate_runs_sim_time_faster(sim):
+    """For refresh tests: sim time at 100x (pair with faketime "@T x100")
+    makes a 120 s credential expire in 1.2 s of real time."""
+    sim.config(credential_lifetime=120, rate_limit=0)
+    sim.add_role(ROLE)
+    now = sim.set_clock(T0, rate=100)
+    assert T0 <= now < T0 + 50
+    creds = sim.assume_role(ROLE)
+    assert lookup(sim, creds)[0] == 200  # signed at sim_time()
+    time.sleep(0.5)
+    assert T0 + 40 <= sim.clock() <= T0 + 150
+    assert sim.call("GET", "/_sim/clock")["rate"] == 100
+    deadline = time.monotonic() + 10
+    while lookup(sim, creds)[0] == 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert lookup(sim, creds)[1]["__type"].endswith("ExpiredTokenException")
+    assert sim.clock() >= T0 + 120
+    sim.set_clock(T0, rate=1)
+    t = sim.clock()
+    time.sleep(0.2)
+    assert sim.clock() - t < 1.0
+    with pytest.raises(simctl.SimError):
+        sim.set_clock(T0, rate=0)

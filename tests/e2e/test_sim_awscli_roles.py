@@ -34,12 +34,13 @@ def cli_error(code, operation, message):
 DENIED = cli_error("AccessDenied", "AssumeRole", DENIED_TEXT)
 
 
-def redirect_sts(sim, data_dir):
-    """An endpoint rule set that sends every STS call to the simulator, in
-    a botocore data directory (AWS_DATA_PATH): the CLI 2.9 has no
-    AWS_ENDPOINT_URL_STS, and its assume-role provider takes no
+def redirect_sts(sim, data_dir, service="sts", version="2011-06-15"):
+    """An endpoint rule set that sends every call of `service` to the
+    simulator, in a botocore data directory (AWS_DATA_PATH): the CLI 2.9
+    has no AWS_ENDPOINT_URL_STS, and its credential providers take no
     --endpoint-url."""
-    with open("%s/sts/2011-06-15/endpoint-rule-set-1.json" % CLI_DATA) as f:
+    with open("%s/%s/%s/endpoint-rule-set-1.json" % (CLI_DATA, service,
+            version)) as f:
         params = json.load(f)["parameters"]
     rules = {"version": "1.0", "parameters": params, "rules": [
         {"conditions": [{"fn": "isSet", "argv": [{"ref": "Endpoint"}]}],
@@ -47,7 +48,7 @@ def redirect_sts(sim, data_dir):
              "headers": {}}, "type": "endpoint"},
         {"conditions": [], "endpoint": {"url": sim.url, "properties": {},
             "headers": {}}, "type": "endpoint"}]}
-    d = data_dir / "sts" / "2011-06-15"
+    d = data_dir / service / version
     d.mkdir(parents=True, exist_ok=True)
     (d / "endpoint-rule-set-1.json").write_text(json.dumps(rules))
 
@@ -244,6 +245,43 @@ def test_cli_profiles_with_role_arn_and_source_profile(sim, cli):
         env=env)
     assert p.returncode == 254
     assert p.line == DENIED
+
+
+def test_cli_sso_profile(sim, cli):
+    """The CLI's SSO provider: the cached token from `aws sso login`, then
+    GetRoleCredentials at the simulator's portal."""
+    import hashlib
+    import time
+    start = "https://sim-example.awsapps.com/start"
+    sim.sso("sso-access-token-cli", user="alice",
+        roles=["444455556666/BedrockReader"])
+    redirect_sts(sim, cli.tmp / "data", "sso", "2019-06-10")
+    cache = cli.tmp / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    (cache / (hashlib.sha1(start.encode()).hexdigest() + ".json")).write_text(
+        json.dumps({"startUrl": start, "region": "us-east-1",
+            "accessToken": "sso-access-token-cli", "expiresAt":
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() +
+                3600))}))
+    (cli.tmp / "aws-config").write_text("[profile sso]\nsso_start_url = %s\n"
+        "sso_region = us-east-1\nsso_account_id = 444455556666\n"
+        "sso_role_name = BedrockReader\n\n[profile nope]\nsso_start_url = "
+        "%s\nsso_region = us-east-1\nsso_account_id = 444455556666\n"
+        "sso_role_name = Admin\n" % (start, start))
+    env = {"AWS_DATA_PATH": str(cli.tmp / "data")}
+    p = cli(*sts(sim, "get-caller-identity"), creds=None, profile="sso",
+        env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.json["Arn"] == "arn:aws:sts::444455556666:assumed-role/" \
+        "AWSReservedSSO_BedrockReader_0123456789abcdef/alice"
+    st = [s for s in sim.stats() if s["service"] == "sso"]
+    assert [(s["params"], s["status"]) for s in st] == [({"role_name":
+        "BedrockReader", "account_id": "444455556666"}, 200)]
+    p = cli(*sts(sim, "get-caller-identity"), creds=None, profile="nope",
+        env=env)
+    assert p.returncode == 254
+    assert p.line == cli_error("ForbiddenException", "GetRoleCredentials",
+        "No access")
 
 
 def org_accounts():

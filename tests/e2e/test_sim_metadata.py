@@ -200,3 +200,35 @@ def test_imds_and_container_faults(sim):
     assert sim.pending_faults() == []
     with pytest.raises(simctl.SimError):
         sim.faults([{"service": "ec2", "kind": "status"}])
+
+
+def test_sso_get_role_credentials(sim):
+    sim.set_clock(T0)
+    sim.sso("sso-access-token-1", user="alice",
+        roles=["444455556666/BedrockReader"])
+    sim.sso("sso-access-token-old", expired=True)
+    status, h, body = sim.sso_get("BedrockReader", "444455556666",
+        "sso-access-token-1")
+    assert status == 200 and h["content-type"] == "application/json"
+    c = json.loads(body)["roleCredentials"]
+    assert list(c) == ["accessKeyId", "secretAccessKey", "sessionToken",
+        "expiration"]
+    assert isinstance(c["expiration"], int)
+    assert T0 + 3600 <= c["expiration"] / 1000 <= T0 + 3603
+    k = (c["accessKeyId"], c["secretAccessKey"], c["sessionToken"])
+    status, x = sim.sts_xml({"Action": "GetCallerIdentity"}, creds=k)
+    assert x["Arn"] == "arn:aws:sts::444455556666:assumed-role/" \
+        "AWSReservedSSO_BedrockReader_0123456789abcdef/alice"
+    for tok, want in ((None, (401, "UnauthorizedException")),
+            ("sso-access-token-old", (401, "UnauthorizedException")),
+            ("sso-access-token-1", (403, "ForbiddenException"))):
+        status, h, body = sim.sso_get("Admin" if tok else "BedrockReader",
+            "444455556666", tok)
+        assert (status, h["x-amzn-errortype"]) == want
+    st = [s for s in sim.stats() if s["service"] == "sso"]
+    assert [s["status"] for s in st] == [200, 401, 401, 403]
+    assert st[0]["caller"] == "sso:alice" and st[0]["account"] == \
+        "444455556666"
+    sim.faults([{"service": "sso", "kind": "status", "status": 503}])
+    assert sim.sso_get("BedrockReader", "444455556666",
+        "sso-access-token-1")[0] == 503

@@ -51,6 +51,7 @@ def test_text_with_environment_credentials_and_no_store(conn, sim):
         "store:        %s (absent)\n" % conn.store +
         "key file:     %s (absent)\n" % conn.key +
         "state file:   %s\n" % conn.state +
+        "output:       standard output\n"
         "us-east-1: never polled, next poll 2026-11-23T07:00:00Z to "
         "2026-11-24T07:00:00Z\n")
     assert r.err == ""
@@ -73,6 +74,7 @@ def test_text_after_connect_with_cursors(conn, sim):
         "store:        %s (0600)\n" % conn.store +
         "key file:     %s (0600)\n" % conn.key +
         "state file:   %s\n" % conn.state +
+        "output:       standard output\n"
         "us-east-1: cursor 2026-11-24T06:00:00Z, next poll "
         "2026-11-24T05:45:00Z to 2026-11-24T07:00:00Z\n"
         "eu-west-1: never polled, next poll 2026-11-23T07:00:00Z to "
@@ -92,10 +94,12 @@ def test_json_has_every_key(conn, sim):
         "regions_from": "stored connection",
         "endpoint": sim.url,
         "credentials": {"source": "stored connection",
-            "origin": str(conn.store), "access_key_id": MASKED},
+            "origin": str(conn.store), "access_key_id": MASKED,
+            "identity": None, "expiration": None},
         "store": {"path": str(conn.store), "mode": "0600"},
         "key_file": {"path": str(conn.key), "mode": "0600"},
-        "state_file": str(conn.state),
+        "state_file": str(conn.state), "output": "-",
+        "service_config_not_in_use": None,
         "cursors": [
             {"region": "us-east-1", "cursor": "2026-11-24T06:00:00Z",
                 "next_window_start": "2026-11-24T05:45:00Z",
@@ -143,7 +147,7 @@ def test_no_credentials_shows_everything_then_exits_77(conn, sim):
     assert r.rc == 77, r
     doc = json.loads(r.out)
     assert doc["credentials"] == {"source": "none", "origin": None,
-        "access_key_id": None}
+        "access_key_id": None, "identity": None, "expiration": None}
     assert doc["regions"] == ["us-east-1"]
     assert doc["store"] == {"path": str(conn.store), "mode": None}
     assert sim.stats() == []

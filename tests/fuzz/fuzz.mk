@@ -10,7 +10,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_CFLAGS = $(ALL_CFLAGS) -O1 -g $(FUZZ_SAN)
+FUZZ_CFLAGS = $(ALL_CFLAGS) -Werror -O1 -g $(FUZZ_SAN)
 
 # A target is built only once the module it fuzzes has landed.
 FUZZ_TARGETS := fuzz_lookup_response fuzz_record fuzz_config \

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 
 #include "fuzz.h"
 

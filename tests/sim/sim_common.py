@@ -14,6 +14,10 @@ from botocore.compat import HTTPHeaders
 JSON11 = "application/x-amz-json-1.1"
 CORAL = "com.amazon.coral.service#"
 
+# The account of the built-in keys, and of events and requests that name
+# none.
+ACCOUNT = "123456789012"
+
 # Commercial, China and GovCloud regions. A credential scope naming anything
 # else is refused the way AWS does.
 REGIONS = frozenset("""

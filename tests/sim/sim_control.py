@@ -6,7 +6,6 @@ handler.
 """
 
 import json
-import time
 import uuid
 
 from sim_common import REGIONS, iso, parse_iso
@@ -57,12 +56,12 @@ def c_config(sim, method, req, q):
 
 def c_clock(sim, method, req, q):
     if method == "POST":
-        with sim.lock:
-            if "now" in req:
-                sim.offset = float(req["now"]) - time.time()
-            if "advance" in req:
-                sim.offset += float(req["advance"])
-    return {"now": sim.now()}
+        for k in req:
+            if k not in ("now", "advance", "rate"):
+                raise ValueError("unknown clock key %s" % k)
+        sim.set_clock(req.get("now"), req.get("advance", 0), req.get("rate"))
+    with sim.lock:
+        return {"now": sim.now(), "rate": sim.rate}
 
 
 def c_events(sim, method, req, q):
@@ -244,6 +243,25 @@ def c_container(sim, method, req, q):
         return {k: v for k, v in sim.container.items() if k != "current"}
 
 
+def c_sso(sim, method, req, q):
+    """An SSO access token (as cached by `aws sso login`) and what it may
+    reach: roles ["ACCOUNT/ROLE_NAME", ...], absent = any."""
+    if method == "POST":
+        tok = req["token"]
+        roles = req.get("roles")
+        if roles is not None and not isinstance(roles, list):
+            raise ValueError("roles is a list of ACCOUNT/ROLE_NAME")
+        with sim.lock:
+            sim.sso_tokens[tok] = {"user": req.get("user", "alice"),
+                "roles": roles, "allowed": bool(req.get("allowed", True)),
+                "expired": bool(req.get("expired", False))}
+    elif method == "DELETE":
+        with sim.lock:
+            sim.sso_tokens = {}
+    with sim.lock:
+        return {"tokens": len(sim.sso_tokens)}
+
+
 def c_organization(sim, method, req, q):
     if method == "POST":
         org = check_organization(req)
@@ -321,6 +339,7 @@ ENDPOINTS = {
     "/_sim/imds": c_imds,
     "/_sim/container": c_container,
     "/_sim/organization": c_organization,
+    "/_sim/sso": c_sso,
     "/_sim/accounts": c_accounts,
     "/_sim/stats": c_stats,
     "/_sim/stats/reset": c_stats_reset,

@@ -1,7 +1,7 @@
 """The simulator's HTTP front: one handler for every service.
 
 A request goes to the control API (/_sim/), IMDS (/latest/), the container
-endpoint (/_container/), or by X-Amz-Target / form body to CloudTrail,
+endpoint (/_container/), the SSO portal (/federation/), or by X-Amz-Target / form body to CloudTrail,
 Organizations or STS. Faults are taken here, per service, before the
 service sees the request.
 """
@@ -189,6 +189,8 @@ def service_of(method, path, headers):
         return "imds"
     if path.startswith("/_container/"):
         return "container"
+    if path.startswith("/federation/"):
+        return "sso"
     target = headers.get("X-Amz-Target")
     if target:
         if target.startswith("AWSOrganizationsV20161128."):

@@ -142,21 +142,26 @@ def denied(cred, role_arn):
             role_arn))
 
 
-def credentials_xml(c):
-    return ("    <Credentials>\n      <AccessKeyId>%s</AccessKeyId>\n"
-        "      <SecretAccessKey>%s</SecretAccessKey>\n"
-        "      <SessionToken>%s</SessionToken>\n"
-        "      <Expiration>%s</Expiration>\n    </Credentials>\n" % (
-            c["access_key_id"], escape(c["secret_access_key"]),
-            escape(c["session_token"]), iso(c["expires"])))
+def credentials_xml(c, order=("AccessKeyId", "SecretAccessKey",
+        "SessionToken", "Expiration")):
+    """AssumeRole's order; AWS's AssumeRoleWithWebIdentity example has
+    another (WEB_ORDER): a reader must not depend on it."""
+    v = {"AccessKeyId": c["access_key_id"], "SecretAccessKey":
+        escape(c["secret_access_key"]), "SessionToken":
+        escape(c["session_token"]), "Expiration": iso(c["expires"])}
+    return "    <Credentials>\n" + "".join("      <%s>%s</%s>\n" % (k, v[k],
+        k) for k in order) + "    </Credentials>\n"
+
+
+WEB_ORDER = ("SessionToken", "SecretAccessKey", "Expiration", "AccessKeyId")
 
 
 def assumed_xml(role, session):
     arn = "arn:aws:sts::%s:assumed-role/%s/%s" % (role["account"],
         role["name"], session)
-    return arn, ("    <AssumedRoleUser>\n      <AssumedRoleId>%s:%s"
-        "</AssumedRoleId>\n      <Arn>%s</Arn>\n    </AssumedRoleUser>\n" % (
-            role_id(role["arn"]), escape(session), escape(arn)))
+    return arn, ("    <AssumedRoleUser>\n      <Arn>%s</Arn>\n"
+        "      <AssumedRoleId>%s:%s</AssumedRoleId>\n    </AssumedRoleUser>\n"
+        % (escape(arn), role_id(role["arn"]), escape(session)))
 
 
 def document(action, result):
@@ -241,7 +246,7 @@ def web_identity(sim, p, st):
             escape(reg["audience"])))
     tail = "    <Provider>%s</Provider>\n" % escape(reg["provider"])
     return document("AssumeRoleWithWebIdentity", head + user_xml +
-        credentials_xml(c) + tail)
+        credentials_xml(c, WEB_ORDER) + tail)
 
 
 def caller_identity(cred):

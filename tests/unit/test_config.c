@@ -278,13 +278,18 @@ test_root_uses_system_paths(void)
 	config_free(&c);
 }
 
-/* As root, the default file is /etc/bedrock-trail/config.yaml, not XDG's. */
+/*
+ * As root, the default file is /etc/bedrock-trail/config.yaml, not XDG's.
+ * Whatever this machine has in /etc, the XDG file must not be read: it
+ * holds an unknown key, so reading it would be an error that names it.
+ */
 static void
 test_root_reads_etc_not_xdg(void)
 {
 	const char *etc = "/etc/bedrock-trail/config.yaml";
 	char dir[256], path[300];
 	struct config c;
+	int rc;
 
 	reset_env();
 	snprintf(dir, sizeof(dir), "%s/rootxdg", home);
@@ -293,12 +298,14 @@ test_root_reads_etc_not_xdg(void)
 	snprintf(dir, sizeof(dir), "%s/rootxdg/bedrock-trail", home);
 	mkdir(dir, 0700);
 	snprintf(path, sizeof(path), "%s/config.yaml", dir);
-	write_file(path, "timeout: 5s\n");
-	T_EQ_INT(config_load_as(&c, NULL, true), 0);
-	T_EQ_STR(config_describe(&c),
-	    access(etc, F_OK) == 0 ? etc : "built-in defaults");
-	T_ASSERT(c.timeout != 5 || access(etc, F_OK) == 0);
-	config_free(&c);
+	write_file(path, "regoins: [us-east-1]\n");
+	t_capture_start();
+	rc = config_load_as(&c, NULL, true);
+	T_ASSERT(strstr(t_capture_end(), path) == NULL);
+	if (rc == 0) {
+		T_ASSERT(c.path == NULL || strcmp(c.path, etc) == 0);
+		config_free(&c);
+	}
 	unlink(path);
 	rmdir(dir);
 	snprintf(dir, sizeof(dir), "%s/rootxdg", home);
@@ -804,6 +811,30 @@ test_region_codes(void)
 }
 
 static void
+test_role_arns(void)
+{
+	static const char *const good[] = {
+		"arn:aws:iam::111122223333:role/BedrockTrailReader",
+		"arn:aws-us-gov:iam::111122223333:role/path/to/Reader",
+		"arn:aws-cn:iam::111122223333:role/a+b=c,d.e@f_g-h",
+	};
+	static const char *const bad[] = {
+		"", "BedrockTrailReader", "arn:aws:iam::11112222333:role/R",
+		"arn:aws:iam::111122223333:user/R", "arn:aws:sts::111122223333:"
+		"assumed-role/R/s", "arn:aws:iam::111122223333:role/",
+		"arn:aws:iam::111122223333:role/bad name",
+		"arn:azure:iam::111122223333:role/R",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!config_role_arn_valid(good[i]))
+			T_FAIL("'%s' should be valid", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (config_role_arn_valid(bad[i]))
+			T_FAIL("'%s' should be invalid", bad[i]);
+}
+
+static void
 test_extra_field_names(void)
 {
 	T_EQ_STR(extra_field_name(EXTRA_SOURCE_IP), "sourceIPAddress");
@@ -846,7 +877,8 @@ test_example_config_names_every_key(void)
 		"first_poll_lookback", "overlap", "output", "state_file",
 		"credentials_file", "key_file", "profile", "endpoint_url",
 		"ca_bundle", "max_requests_per_second", "max_attempts",
-		"timeout", "max_run_time", "extra_fields",
+		"timeout", "max_run_time", "extra_fields", "role_arn",
+		"external_id", "role_session_name",
 	};
 	char line[512], tmp[300];
 	struct strbuf all = { 0 };
@@ -883,8 +915,29 @@ test_example_config_names_every_key(void)
 	T_EQ_STR(t_captured, "");
 	T_EQ_INT(c.regions.n, 2);
 	T_EQ_STR(c.key_file, "/etc/bedrock-trail/master.key");
+	T_EQ_STR(c.role_arn, "arn:aws:iam::111122223333:role/"
+	    "BedrockTrailReader");
+	T_EQ_STR(c.external_id, "bt-7f3c9a1e-2b64-4c0e-9d5a-31e8c0f4a6b2");
+	T_EQ_STR(c.role_session_name, "bedrock-trail");
 	config_free(&c);
 	unlink(tmp);
+}
+
+static void
+test_service_config_unused_only_for_a_user_without_c(void)
+{
+	struct config_overrides none = { 0 }, with_c = { 0 };
+	char path[] = "/tmp/bt-test-service-XXXXXX";
+	int fd = mkstemp(path);
+
+	T_ASSERT(fd >= 0);
+	close(fd);
+	with_c.config_path = path;
+	T_EQ_STR(config_service_file_unused_at(path, &none, false), path);
+	T_EQ_STR(config_service_file_unused_at(path, &none, true), NULL);
+	T_EQ_STR(config_service_file_unused_at(path, &with_c, false), NULL);
+	unlink(path);
+	T_EQ_STR(config_service_file_unused_at(path, &none, false), NULL);
 }
 
 int
@@ -938,10 +991,12 @@ main(void)
 	T_RUN(test_stored_regions_only_when_none_configured);
 	T_RUN(test_invalid_stored_region);
 	T_RUN(test_region_codes);
+	T_RUN(test_role_arns);
 	T_RUN(test_extra_field_names);
 	T_RUN(test_free_accepts_null_and_freed);
 	T_RUN(test_example_config_is_the_defaults);
 	T_RUN(test_example_config_names_every_key);
+	T_RUN(test_service_config_unused_only_for_a_user_without_c);
 	if (rmdir(home) == -1)
 		perror(home);
 	return T_DONE();

@@ -233,10 +233,15 @@ test_imds_faults(void)
 	    answer(5, "500 Oops", "text/plain", "x") };
 	const char *norole[] = { tok, answer(6, "404 Not Found",
 	    "text/plain", "") };
+	const char *portal[] = { answer(7, "200 OK", "text/html",
+	    "<?xml version=\"1.0\"?>\n<html>sign in</html>") };
 	const char *hang[] = { "HANG" }, *log, *err;
 	struct credentials c = { 0 };
 	double start;
 
+	T_EQ_INT(imds(portal, 1, &log, &err, &c), 65);
+	T_EQ_STR(err, "instance metadata: the session token answered is not a "
+	    "token\n");
 	T_EQ_INT(imds(html, 2, &log, &err, &c), 65);
 	T_EQ_STR(err, "instance metadata: the role name answered is not an "
 	    "IAM role name\n");
@@ -426,6 +431,19 @@ test_sso(void)
 	    "&account_id=111122223333 HTTP/1.1\r\n", 81) == 0);
 	T_ASSERT(strstr(log, "\r\nx-amz-sso_bearer_token: bearer-1\r\n") != NULL);
 	credentials_clear(&c);
+	/* logged in, but the role is not this user's */
+	a[0] = "HTTP/1.1 403 Forbidden\r\nx-amzn-ErrorType: ForbiddenException"
+	    "\r\nContent-Length: 23\r\nConnection: close\r\n\r\n"
+	    "{\"message\":\"No access\"}";
+	stub_start(&st, a, 1);
+	setenv("AWS_ENDPOINT_URL_SSO", stub_url(&st, "/"), 1);
+	t_capture_start();
+	T_EQ_INT(cred_sso_fetch(&s, "dev", NULL, &c), 77);
+	err = t_capture_end();
+	stub_stop(&st);
+	unsetenv("AWS_ENDPOINT_URL_SSO");
+	T_EQ_STR(err, "sso: no access to role ReadOnly in account 111122223333: "
+	    "ForbiddenException\n");
 	if (saved != NULL)
 		setenv("HOME", saved, 1);
 	free(saved);

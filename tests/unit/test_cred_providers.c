@@ -139,6 +139,17 @@ test_process_good(void)
 	T_EQ_INT(c.source, CRED_PROCESS);
 	T_EQ_STR(err, "");
 	credentials_clear(&c);
+	/* a bare name is looked up on PATH, as execvp does */
+	T_EQ_INT(run_process("sh " PROC "good.sh", &c, &err), 0);
+	T_EQ_STR(c.access_key_id, "ASIAPROCESSEXAMPLE01");
+	credentials_clear(&c);
+	T_EQ_INT(run_process("no-such-program-on-path x", &c, &err), 78);
+	T_EQ_STR(err, "credential_process: cannot run no-such-program-on-path: "
+	    "No such file or directory\n");
+	T_EQ_INT(run_process("tests/fixtures/sts/assume_role.xml", &c, &err),
+	    78);
+	T_EQ_STR(err, "credential_process: cannot run tests/fixtures/sts/"
+	    "assume_role.xml: Permission denied\n");
 }
 
 /* Split as shlex.split: quotes, escapes; stdin is empty. */

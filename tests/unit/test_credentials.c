@@ -86,7 +86,13 @@ fresh_env(void)
 	unsetenv("AWS_SECRET_ACCESS_KEY");
 	unsetenv("AWS_SESSION_TOKEN");
 	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+	unsetenv("AWS_CONFIG_FILE");
 	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	/* No instance metadata service to wait for here. */
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
 }
 
 static struct config
@@ -250,7 +256,7 @@ test_home_aws_credentials_is_the_default_file(void)
 	free(err);
 	/* AWS_SHARED_CREDENTIALS_FILE replaces it, even when missing. */
 	setenv("AWS_SHARED_CREDENTIALS_FILE", shared, 1);
-	T_EQ_INT(resolve("work", &c, &err), EX_NOPERM);
+	T_EQ_INT(resolve("work", &c, &err), EX_CONFIG);
 	free(err);
 }
 
@@ -330,21 +336,28 @@ static void
 test_nothing_found(void)
 {
 	struct credentials c = { 0 };
-	char *err;
+	char *err, want[512];
 
 	fresh_env();
 	T_EQ_INT(resolve(NULL, &c, &err), EX_NOPERM);
 	T_EQ_STR(err, "Invalid credentials or insufficient permissions\n"
 	    "no AWS credentials found: run 'bedrock-trail connect', or set "
 	    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add a profile "
-	    "to ~/.aws/credentials\n");
+	    "to ~/.aws/credentials, or run where a role is available (web "
+	    "identity, ECS/EKS, EC2)\n");
 	T_EQ_INT(c.source, CRED_NONE);
 	T_ASSERT(c.access_key_id == NULL);
 	free(err);
-	/* A shared file without the profile asked for finds nothing too. */
+	/* A file without the default profile finds nothing too... */
 	setenv("AWS_SHARED_CREDENTIALS_FILE", shared, 1);
-	write_text(shared, shared_text);
-	T_EQ_INT(resolve("nope", &c, &err), EX_NOPERM);
+	write_text(shared, "[other]\nregion = us-east-1\n");
+	T_EQ_INT(resolve(NULL, &c, &err), EX_NOPERM);
+	free(err);
+	/* ...but a profile asked for by name must exist, as in the AWS CLI. */
+	T_EQ_INT(resolve("nope", &c, &err), EX_CONFIG);
+	snprintf(want, sizeof(want), "profile 'nope' is in neither "
+	    "%s/.aws/config nor %s\n", home, shared);
+	T_EQ_STR(err, want);
 	free(err);
 }
 

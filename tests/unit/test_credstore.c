@@ -150,6 +150,30 @@ test_round_trip_with_token_and_regions(void)
 	credentials_clear(&out);
 }
 
+/* A role stored with the keys; stores written before roles have none. */
+static void
+test_round_trip_with_a_role(void)
+{
+	struct credentials in, out = { 0 };
+	bool found = false;
+
+	fresh_dir();
+	creds_init(&in, false, false);
+	in.role_arn = strdup("arn:aws:iam::111122223333:role/Reader");
+	in.external_id = strdup("ext-1234");
+	T_EQ_INT(credstore_save(store, key, &in), 0);
+	T_EQ_INT(credstore_load(store, key, &out, &found), 0);
+	T_EQ_STR(out.role_arn, "arn:aws:iam::111122223333:role/Reader");
+	T_EQ_STR(out.external_id, "ext-1234");
+	T_EQ_STR(out.access_key_id, KEY_ID);
+	credentials_clear(&out);
+	credentials_clear(&in);
+	save_standard();
+	T_EQ_INT(credstore_load(store, key, &out, &found), 0);
+	T_ASSERT(out.role_arn == NULL && out.external_id == NULL);
+	credentials_clear(&out);
+}
+
 static void
 test_round_trip_without_token_or_regions(void)
 {
@@ -563,6 +587,7 @@ main(void)
 
 	T_RUN(test_round_trip_with_token_and_regions);
 	T_RUN(test_round_trip_without_token_or_regions);
+	T_RUN(test_round_trip_with_a_role);
 	T_RUN(test_file_holds_no_plaintext);
 	T_RUN(test_each_save_uses_a_fresh_nonce);
 	T_RUN(test_every_flipped_byte_is_detected);

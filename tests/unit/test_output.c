@@ -61,7 +61,7 @@ file_size(void)
 static void
 test_whole_batch_is_recognised(void)
 {
-	struct batch b;
+	struct batch b = BATCH_INIT;
 	struct pending_append pa;
 	struct output o;
 	bool applied = false;
@@ -79,7 +79,7 @@ test_whole_batch_is_recognised(void)
 static void
 test_partial_batch_is_cut_off_at_every_length(void)
 {
-	struct batch b;
+	struct batch b = BATCH_INIT;
 	struct pending_append pa;
 
 	prepare(&b, &pa);
@@ -102,7 +102,7 @@ test_partial_batch_is_cut_off_at_every_length(void)
 static void
 test_rotated_file_is_left_alone(void)
 {
-	struct batch b;
+	struct batch b = BATCH_INIT;
 	struct pending_append pa;
 	char rotated[300];
 	bool applied = true;
@@ -126,7 +126,7 @@ test_rotated_file_is_left_alone(void)
 static void
 test_missing_file_means_not_written(void)
 {
-	struct batch b;
+	struct batch b = BATCH_INIT;
 	struct pending_append pa;
 	bool applied = true;
 
@@ -142,7 +142,7 @@ test_missing_file_means_not_written(void)
 static void
 test_other_bytes_at_the_offset_are_not_ours(void)
 {
-	struct batch b;
+	struct batch b = BATCH_INIT;
 	struct pending_append pa;
 	bool applied = true;
 	int fd;

@@ -3,12 +3,13 @@
  * tests/fixtures/records/: NAME.json reduces to exactly NAME.expected
  * (one line and a newline), or is rejected as malformed.
  */
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
+#include <cJSON.h>
 
 #include "record.h"
 #include "t.h"
@@ -128,6 +129,55 @@ static const char *const malformed_fixtures[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The fixture's kind from its file name: 'o'k, 'm'alformed or 0. */
+static int
+fixture_kind(const char *file)
+{
+	const char *dot = strrchr(file, '.');
+	size_t n = dot != NULL ? (size_t)(dot - file) : 0;
+	size_t i;
+
+	for (i = 0; dot != NULL && i < NELEM(ok_fixtures); i++)
+		if (strlen(ok_fixtures[i].name) == n &&
+		    strncmp(file, ok_fixtures[i].name, n) == 0 &&
+		    (strcmp(dot, ".json") == 0 || strcmp(dot, ".expected") == 0))
+			return 'o';
+	for (i = 0; dot != NULL && i < NELEM(malformed_fixtures); i++)
+		if (strlen(malformed_fixtures[i]) == n &&
+		    strncmp(file, malformed_fixtures[i], n) == 0 &&
+		    strcmp(dot, ".json") == 0)
+			return 'm';
+	return 0;
+}
+
+/*
+ * The lists above and the directory agree: every file is some case's
+ * input or expected output, and the count is exactly one .json and one
+ * .expected per good case and one .json per malformed case, so a
+ * misspelt, missing or forgotten fixture fails here.
+ */
+static void
+test_every_fixture_is_listed_and_present(void)
+{
+	DIR *d = opendir(FIXTURES);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (d == NULL) {
+		T_FAIL("cannot open %s", FIXTURES);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		n++;
+		if (fixture_kind(e->d_name) == 0)
+			T_FAIL("%s%s: not a listed fixture", FIXTURES, e->d_name);
+	}
+	closedir(d);
+	T_EQ_INT(n, 2 * NELEM(ok_fixtures) + NELEM(malformed_fixtures));
+}
+
 static void
 test_fixtures_reduce_to_expected_bytes(void)
 {
@@ -146,7 +196,7 @@ test_fixtures_reduce_to_expected_bytes(void)
 		}
 		snprintf(path, sizeof(path), FIXTURES "%s.expected", name);
 		if ((want = slurp(path, &len)) == NULL)
-			continue;
+			continue;	/* slurp has failed the test */
 		strbuf_add(&rec.line, "\n", 1);
 		if (rec.line.len != len || memcmp(rec.line.buf, want, len) != 0)
 			T_FAIL("%s:\n  got  %s  want %s", name, rec.line.buf,
@@ -489,7 +539,7 @@ test_deep_nesting_is_rejected_without_crashing(void)
 }
 
 static bool
-utf8_valid(const char *s)
+independent_utf8_check(const char *s)
 {
 	/* cJSON_Parse does not check; iconv-free check of the lead bytes. */
 	const unsigned char *p = (const unsigned char *)s;
@@ -530,14 +580,14 @@ test_huge_strings_are_copied_whole_and_truncated_safely(void)
 	strbuf_adds(&sb, "\"}}");
 	T_EQ_INT(reduce_string(sb.buf, &rec), RECORD_OK);
 	T_ASSERT(strstr(line(&rec), id.buf) != NULL);
-	T_ASSERT(utf8_valid(line(&rec)));
+	T_ASSERT(independent_utf8_check(line(&rec)));
 	/* 255 bytes would split an é: 12 + 2 * 121 = 254 bytes fit. */
 	T_EQ_INT(strlen(rec.model_name), 254);
-	T_ASSERT(utf8_valid(rec.model_name));
+	T_ASSERT(independent_utf8_check(rec.model_name));
 	T_ASSERT(strncmp(rec.model_name, id.buf, 254) == 0);
 	/* "arn:" + 12 bytes + 2 * 247 = 510 of 511. */
 	T_EQ_INT(strlen(rec.principal), 510);
-	T_ASSERT(utf8_valid(rec.principal));
+	T_ASSERT(independent_utf8_check(rec.principal));
 	strbuf_free(&sb);
 	strbuf_free(&id);
 	record_free(&rec);
@@ -701,6 +751,7 @@ test_model_name_truncates_on_a_character_boundary(void)
 int
 main(void)
 {
+	T_RUN(test_every_fixture_is_listed_and_present);
 	T_RUN(test_fixtures_reduce_to_expected_bytes);
 	T_RUN(test_malformed_fixtures_are_rejected);
 	T_RUN(test_every_line_has_the_allowlisted_keys_in_order);

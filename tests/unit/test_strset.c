@@ -169,6 +169,37 @@ test_reuse_after_free(void)
 	strset_free(&set);
 }
 
+static int values_freed;
+
+static void
+count_free(void *v)
+{
+	values_freed += *(int *)v;
+}
+
+/* Values: zeroed when new, the same one after, kept as the set grows. */
+static void
+test_values_survive_growth_and_are_freed(void)
+{
+	struct strset s = { 0 };
+	char key[32];
+	int *v;
+
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		v = strset_value(&s, key, sizeof(int));
+		T_EQ_INT(*v, 0);
+		*v = 1;
+	}
+	*(int *)strset_value(&s, "k7", sizeof(int)) += 1;
+	T_EQ_INT(*(int *)strset_find(&s, "k7")->value, 2);
+	T_EQ_INT(s.count, 1000);
+	values_freed = 0;
+	strset_free_values(&s, count_free);
+	T_EQ_INT(values_freed, 1001);
+	T_EQ_INT(s.count, 0);
+}
+
 int
 main(void)
 {
@@ -179,5 +210,6 @@ main(void)
 	T_RUN(test_grows_past_thousands);
 	T_RUN(test_each_visits_every_member_once);
 	T_RUN(test_reuse_after_free);
+	T_RUN(test_values_survive_growth_and_are_freed);
 	return T_DONE();
 }

@@ -238,8 +238,10 @@ answer_fixture(int slot, const char *status, const char *name)
 }
 
 static const struct credentials base = {
-	"AKIAIOSFODNN7EXAMPLE", "baseSecretKeyEXAMPLE", "baseSessionTOKEN",
-	0, NULL, CRED_ENV, NULL, { NULL, 0 }
+	.access_key_id = "AKIAIOSFODNN7EXAMPLE",
+	.secret_access_key = "baseSecretKeyEXAMPLE",
+	.session_token = "baseSessionTOKEN",
+	.source = CRED_ENV,
 };
 
 static const struct sts_assume_role role = {

@@ -8,12 +8,20 @@
  *                  disk); unset: writes are not touched
  *   BT_FAIL_TRUNCATE  when set, ftruncate(2) there fails with EPERM, as on
  *                  an append-only (chattr +a) file
+ *   BT_FAIL_RENAME N  the Nth rename(2) onto the path (1 is the first)
+ *                  fails with EIO: one chosen save of an atomically
+ *                  replaced file
+ *   BT_FAIL_KILL   when set, the process is killed (SIGKILL) where the
+ *                  write or the rename above would fail: after the last
+ *                  byte that had room, or instead of the Nth rename; an
+ *                  exact instant for a kill
  *
  * Built by the tests (tests/e2e/failio.py), never installed.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +64,11 @@ write(int fd, const void *buf, size_t len)
 	if (after == NULL || !targeted(fd))
 		return real(fd, buf, len);
 	room = atoll(after) - atomic_load(&written);
+	if (getenv("BT_FAIL_KILL") != NULL && (long long)len > room) {
+		if (room > 0)
+			real(fd, buf, (size_t)room);
+		raise(SIGKILL);
+	}
 	if (room <= 0) {
 		errno = ENOSPC;
 		return -1;
@@ -90,4 +103,25 @@ int
 ftruncate64(int fd, off_t length)
 {
 	return ftruncate(fd, length);
+}
+
+int
+rename(const char *from, const char *to)
+{
+	static int (*real)(const char *, const char *);
+	static atomic_int renames;
+	const char *want = getenv("BT_FAIL_PATH");
+	const char *nth = getenv("BT_FAIL_RENAME");
+
+	if (real == NULL)
+		real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT,
+		    "rename");
+	if (nth != NULL && want != NULL && strcmp(to, want) == 0 &&
+	    atomic_fetch_add(&renames, 1) + 1 == atoi(nth)) {
+		if (getenv("BT_FAIL_KILL") != NULL)
+			raise(SIGKILL);
+		errno = EIO;
+		return -1;
+	}
+	return real(from, to);
 }
