@@ -449,6 +449,7 @@ open_state(struct poll *p)
 static int
 settle_state(struct poll *p)
 {
+	bool upgrade = p->state.version == 1;
 	int rc;
 
 	if (!p->use_state || p->units.self == NULL)
@@ -456,7 +457,8 @@ settle_state(struct poll *p)
 	if ((rc = state_adopt(p->cfg->state_file, &p->state,
 	    p->units.self)) != 0 || (rc = recover(p)) != 0)
 		return rc;
-	return state_save(p->cfg->state_file, &p->state);
+	/* open_state proved the others writable; a version 1 file, now. */
+	return upgrade ? state_save(p->cfg->state_file, &p->state) : 0;
 }
 
 /* The log lines' fields: the account only when there are several. */
@@ -471,19 +473,19 @@ static void
 poll_unit(struct unit *u, void *arg)
 {
 	struct poll *p = arg;
-	struct credentials creds = { 0 };
+	const struct credentials *creds;
 	struct region_state *rs = NULL;
 	struct discoveries d = { 0 };
 	struct ct_error err;
 
 	unit_context(p, u);
-	if (units_credentials(p->cfg, &p->creds, u->account, &creds,
-	    &err) == -1) {
+	if ((creds = units_credentials(p->cfg, &p->creds, u->account,
+	    &err)) == NULL) {
 		units_fail(u, &err);
 		goto out;
 	}
 	u->job.cfg = p->cfg;
-	u->job.creds = &creds;
+	u->job.creds = creds;
 	u->job.region = u->region;
 	u->job.account_name = u->account->name;
 	u->job.deadline = p->started + (double)p->cfg->max_run_time;
@@ -494,7 +496,6 @@ poll_unit(struct unit *u, void *arg)
 	unit_window(p, rs, u->label, &u->job);
 	fetch_region(&u->job);
 	unit_context(p, u);
-	credentials_clear(&creds);
 	atomic_fetch_add(&p->pages, atomic_load(&u->job.pages));
 	atomic_fetch_add(&p->events, atomic_load(&u->job.events));
 	if (u->job.status != 0) {

@@ -75,17 +75,17 @@ static void
 check_unit(struct unit *u, void *arg)
 {
 	const struct check *c = arg;
-	struct credentials creds = { 0 };
+	const struct credentials *creds;
 	struct ct_client *client = NULL;
 	time_t now = time(NULL);
 	struct ct_query q = { .event_source = c->cfg->event_sources.v[0],
 		.start = now - 3600, .end = now, .max_results = 1 };
 	struct ct_page page;
 
-	if (units_credentials(c->cfg, c->base, u->account, &creds,
-	    &u->err) == -1)
+	if ((creds = units_credentials(c->cfg, c->base, u->account,
+	    &u->err)) == NULL)
 		u->status = ct_exit_code(u->err.kind);
-	else if ((client = ct_client_new(c->cfg, &creds, u->region)) == NULL)
+	else if ((client = ct_client_new(c->cfg, creds, u->region)) == NULL)
 		u->status = EX_CONFIG;
 	else if (ct_lookup(client, &q, &page, &u->err) == -1)
 		u->status = ct_exit_code(u->err.kind);
@@ -97,7 +97,6 @@ check_unit(struct unit *u, void *arg)
 		u->status = 0;
 	}
 	ct_client_free(client);
-	credentials_clear(&creds);
 }
 
 static void

@@ -13,9 +13,6 @@
 #include "sts.h"
 #include "util.h"
 
-/* Temporary credentials are renewed when less than this remains. */
-#define REFRESH_AHEAD	300
-
 static void
 sts_target_of(const struct config *cfg, const char *partition,
     struct sts_target *t)
@@ -99,10 +96,16 @@ plan_organization(struct units *u, const struct config *cfg,
     const struct credentials *base)
 {
 	const struct org_config *o = &cfg->organization;
+	struct credentials k = { 0 };
 	struct org_accounts list;
 	struct ct_error err;
+	int rc;
 
-	if (org_list_accounts(cfg, u->partition, base, &list, &err) == -1) {
+	if ((rc = credentials_current(base, &k)) != 0)
+		return rc;
+	rc = org_list_accounts(cfg, u->partition, &k, &list, &err);
+	credentials_clear(&k);
+	if (rc == -1) {
 		ct_report_error("organizations", &err, false);
 		return ct_exit_code(err.kind);
 	}
@@ -164,6 +167,7 @@ int
 units_plan(const struct config *cfg, const struct credentials *base,
     struct units *u)
 {
+	struct credentials k = { 0 };
 	struct sts_target t;
 	int rc;
 
@@ -174,8 +178,12 @@ units_plan(const struct config *cfg, const struct credentials *base,
 	    cfg->regions.v[0] : "us-east-1"), &t);
 	if (cfg->regions.n > 0)
 		t.region = cfg->regions.v[0];
-	if (sts_get_caller_identity(&t, base, &u->self, &u->self_arn,
-	    &u->self_err) == -1) {
+	if ((rc = credentials_current(base, &k)) != 0)
+		return rc;
+	rc = sts_get_caller_identity(&t, &k, &u->self, &u->self_arn,
+	    &u->self_err);
+	credentials_clear(&k);
+	if (rc == -1) {
 		if (u->many) {
 			ct_report_error("sts", &u->self_err, false);
 			return ct_exit_code(u->self_err.kind);
@@ -202,24 +210,7 @@ units_plan(const struct config *cfg, const struct credentials *base,
 	return 0;
 }
 
-static void
-copy_credentials(struct credentials *dst, const struct credentials *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	dst->access_key_id = src->access_key_id ?
-	    xstrdup(src->access_key_id) : NULL;
-	dst->secret_access_key = src->secret_access_key ?
-	    xstrdup(src->secret_access_key) : NULL;
-	dst->session_token = src->session_token ?
-	    xstrdup(src->session_token) : NULL;
-	dst->expiration = src->expiration;
-	dst->identity_arn = src->identity_arn ?
-	    xstrdup(src->identity_arn) : NULL;
-	dst->source = src->source;
-	dst->origin = src->origin ? xstrdup(src->origin) : NULL;
-}
-
-/* AssumeRole for the account; the caller holds a->lock. */
+/* AssumeRole for the account, refreshed by credentials.c; under a->lock. */
 static void
 assume(const struct config *cfg, const struct credentials *base,
     struct unit_account *a)
@@ -231,38 +222,38 @@ assume(const struct config *cfg, const struct credentials *base,
 
 	sts_target_of(cfg, partition, &t);
 	free(partition);
-	credentials_clear(&a->creds);
 	a->tried = true;
-	a->status = 0;
-	if (sts_assume_role(&t, base, &r, &a->creds, &a->err) == -1) {
-		a->status = ct_exit_code(a->err.kind);
+	a->status = credentials_assume_role(base, &t, &r, &a->creds);
+	if (a->status == 0) {
+		log_verbose("%s: assumed %s", a->id, a->role_arn);
 		return;
 	}
-	a->creds.source = CRED_ASSUMED_ROLE;
-	log_verbose("%s: assumed %s", a->id, a->role_arn);
+	memset(&a->err, 0, sizeof(a->err));
+	a->err.kind = a->status == EX_NOPERM ? CT_AUTH :
+	    a->status == EX_TEMPFAIL ? CT_THROTTLED :
+	    a->status == EX_UNAVAILABLE ? CT_CONNECT : CT_MALFORMED;
+	snprintf(a->err.code, sizeof(a->err.code), "AssumeRole");
+	snprintf(a->err.message, sizeof(a->err.message), "cannot assume %s",
+	    a->role_arn);
 }
 
-int
+const struct credentials *
 units_credentials(const struct config *cfg, const struct credentials *base,
-    struct unit_account *a, struct credentials *out, struct ct_error *err)
+    struct unit_account *a, struct ct_error *err)
 {
-	int rc = 0;
+	const struct credentials *c = &a->creds;
 
-	if (a->role_arn == NULL) {
-		copy_credentials(out, base);
-		return 0;
-	}
+	if (a->role_arn == NULL)
+		return base;
 	pthread_mutex_lock(&a->lock);
-	if (!a->tried || (a->status == 0 &&
-	    a->creds.expiration - time(NULL) < REFRESH_AHEAD))
+	if (!a->tried)
 		assume(cfg, base, a);
 	if (a->status != 0) {
 		*err = a->err;
-		rc = -1;
-	} else
-		copy_credentials(out, &a->creds);
+		c = NULL;
+	}
 	pthread_mutex_unlock(&a->lock);
-	return rc;
+	return c;
 }
 
 struct pool {

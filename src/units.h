@@ -78,13 +78,14 @@ int units_plan(const struct config *, const struct credentials *base,
     struct units *u);
 
 /*
- * A private copy of the unit's account credentials into out: the base
- * ones for the credentials' own account, else the role assumed (once per
- * run, again when less than 5 minutes remain). -1 with err filled when
- * the role cannot be assumed.
+ * The credentials of the unit's account: base for the credentials' own
+ * account, else the role assumed with base (once per run, under the
+ * account's lock; credentials_current renews it before it expires). NULL
+ * with err filled when the role cannot be assumed (already reported).
  */
-int units_credentials(const struct config *, const struct credentials *base,
-    struct unit_account *, struct credentials *out, struct ct_error *err);
+const struct credentials *units_credentials(const struct config *,
+    const struct credentials *base, struct unit_account *,
+    struct ct_error *err);
 
 /*
  * Runs fn on every unit, at most max_concurrency at once; tick (if not

@@ -99,7 +99,7 @@ def test_organisation_units_exactly_once_failures_named(bt, sim, tmp_path):
     lines = r.err.splitlines()
     i = lines.index("6 of 33 units failed:")
     assert sorted(lines[i + 1:]) == sorted(
-        ["  %s/%s: AccessDenied (exit 77)" % (NO_ROLE, reg)
+        ["  %s/%s: AssumeRole (exit 77)" % (NO_ROLE, reg)
             for reg in REGIONS] +
         ["  %s/%s: AccessDeniedException (exit 77)" % (NO_PERMISSION, reg)
             for reg in REGIONS])
@@ -167,7 +167,7 @@ def test_test_connection_one_line_per_unit_and_the_accounts(bt, sim):
     assert len(works) == 27
     for a in HEALTHY:
         for reg in REGIONS:
-            want = "%s/%s: connection to AWS CloudTrail works " % (a, reg)
+            want = "%s/%s: connection to AWS CloudTrail works" % (a, reg)
             assert any(l.startswith(want) for l in works), (a, reg)
     assert r.err.splitlines()[0] == \
         "Invalid credentials or insufficient permissions"
@@ -202,8 +202,13 @@ def test_wrong_external_id_is_access_denied_for_that_account(bt, sim):
     r = bt(env=NOREGION, args=["-c", cfg, "poll"], timeout=60)
     assert r.rc == 77, r
     assert {x["recipientAccountId"] for x in r.records} == {MEMBERS[0]}
-    assert "  %s/us-east-1: AccessDenied (exit 77)" % MEMBERS[1] in \
+    assert "  %s/us-east-1: AssumeRole (exit 77)" % MEMBERS[1] in \
         r.err.splitlines()
+    # The role's refusal, as STS words it, once for the account.
+    assert r.err.count("AccessDenied: User: ") == 1
+    assert "  - while assuming role arn:aws:iam::%s:role/%s with an " \
+        "external id: check its trust policy and the external id" % (
+        MEMBERS[1], ROLE) in r.err.splitlines()
 
 
 @pytest.mark.parametrize("text,first", [
