@@ -114,10 +114,15 @@ show_progress(void *arg)
 	struct strbuf sb = { 0 };
 
 	strbuf_adds(&sb, "\r\033[K");
-	if (arg != NULL)
-		strbuf_addf(&sb, "%zu of %zu units done, %lu pages, %lu events",
-		    atomic_load(&p->done), p->units.n,
-		    atomic_load(&p->pages), atomic_load(&p->events));
+	if (arg != NULL) {
+		unsigned long pages = atomic_load(&p->pages);
+		unsigned long events = atomic_load(&p->events);
+
+		strbuf_addf(&sb, "%zu of %zu units done, %lu %s, %lu %s",
+		    atomic_load(&p->done), p->units.n, pages,
+		    log_plural(pages, "page", "pages"), events,
+		    log_plural(events, "event", "events"));
+	}
 	(void)!write(STDERR_FILENO, sb.buf, sb.len);
 	strbuf_free(&sb);
 }

@@ -1,5 +1,6 @@
 /*
- * status: what a poll would use, without sending a request: the config
+ * status: what a poll would use, without a request to CloudTrail (the
+ * chain may ask STS or a metadata service for temporary keys): the config
  * file, regions, endpoint, credential source (key id masked), the store
  * and key file with their modes, and per region the cursor and the window
  * the next poll would cover. Text, or one JSON object with --format json.

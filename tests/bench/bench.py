@@ -24,6 +24,7 @@ results file is then not written unless BENCH_RESULTS names one).
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,6 +61,10 @@ STARTUP_RUNS = 20            # 5
 GEN_CHUNK = 25000            # events per generate call (its timeout is 60 s)
 
 RATE_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "ap-northeast-1")
+
+
+SUMMARY = re.compile(r"^(?:\S+Z )?(\S+): \S+ to \S+, \d+ pages?, (\d+) "
+    r"events", re.M)
 
 
 def log(msg):
@@ -183,13 +188,11 @@ class Bench:
 
     @staticmethod
     def summary_events(child):
-        """Events per region from poll's summary lines on stderr."""
+        """Events per unit from poll's summary lines on stderr:
+        "[TIME ]UNIT: FROM to UNTIL, N pages, N events fetched, ..."."""
         out = {}
-        for line in child.err.splitlines():
-            # "us-east-1: 2026-...Z to 2026-...Z, 100 pages, 5000 events, ..."
-            parts = line.split(", ")
-            if len(parts) >= 3 and parts[2].endswith(" events"):
-                out[line.split(":", 1)[0]] = int(parts[2].split()[0])
+        for m in SUMMARY.finditer(child.err):
+            out[m.group(1)] = int(m.group(2))
         return out
 
     def row(self, no, what, figure, target, met, how):

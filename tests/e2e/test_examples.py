@@ -161,6 +161,12 @@ def test_service_and_timer_settings():
     rw = svc["ReadWritePaths"][0].split()
     assert sorted(rw) == sorted({os.path.dirname(STATE),
         os.path.dirname(OUTPUT)})
+    # A failed poll reaches a person without a mail server.
+    assert unit("bedrock-trail-poll.service")["Unit"]["OnFailure"] == \
+        ["bedrock-trail-alert.service"]
+    alert = unit("bedrock-trail-alert.service")["Service"]
+    assert alert["Type"] == ["oneshot"]
+    assert "logger -p user.crit" in alert["ExecStart"][0]
     timer = unit("bedrock-trail-poll.timer")
     assert timer["Timer"]["OnCalendar"] == ["*-*-* 07:00:00 UTC"]
     assert timer["Timer"]["Persistent"] == ["true"]
@@ -179,7 +185,8 @@ def test_systemd_analyze_verify(tmp_path):
     shutil.copy(REPO / "man" / "bedrock-trail.yaml.5",
         tmp_path / "man" / "man5")
     units = []
-    for name in ("bedrock-trail-poll.service", "bedrock-trail-poll.timer"):
+    for name in ("bedrock-trail-poll.service", "bedrock-trail-poll.timer",
+            "bedrock-trail-alert.service"):
         text = (EXAMPLES / name).read_text().replace(
             "/usr/local/bin/bedrock-trail", str(BINARY))
         (tmp_path / name).write_text(text)
@@ -593,6 +600,47 @@ def test_discoveries_config_loads_and_its_policy_says_what_it_says(
     assert r.returncode == 0, r.stderr
     assert {m["modelName"]: m["policy"] for m in json.loads(r.stdout)[
         "models"]} == models
+
+
+def test_alert_unit_logs_and_posts_the_failure(tmp_path):
+    """The alert's command, run with stand-ins for journalctl, logger and
+    curl: it logs the poll's last lines at priority crit, and posts them
+    to the webhook when alert-url names one."""
+    cmd = shlex.split(unit("bedrock-trail-alert.service")["Service"][
+        "ExecStart"][0])
+    assert cmd[:2] == ["/bin/sh", "-c"]
+    url_file = tmp_path / "alert-url"
+    script = cmd[2].replace("$$", "$").replace("%H", "host1").replace(
+        "/etc/bedrock-trail/alert-url", str(url_file))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in (
+            ("journalctl", 'echo "$*" >"%s/journalctl.args"\n'
+                'printf "Failed to connect to AWS CloudTrail\\n'
+                'region us-east-1: ConnectionFailed\\n"' % tmp_path),
+            ("logger", 'printf "%%s\\n" "$@" >"%s/logger.args"' % tmp_path),
+            ("curl", 'printf "%%s\\n" "$@" >"%s/curl.args"' % tmp_path)):
+        (bin_dir / name).write_text("#!/bin/sh\n" + body + "\n")
+        (bin_dir / name).chmod(0o755)
+    env = {"PATH": "%s:/usr/bin:/bin" % bin_dir}
+    text = ("bedrock-trail poll failed on host1: Failed to connect to AWS "
+        "CloudTrail\nregion us-east-1: ConnectionFailed")
+
+    r = subprocess.run(["/bin/sh", "-c", script], env=env,
+        capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "journalctl.args").read_text() == \
+        "-u bedrock-trail-poll.service -n 15 -o cat --no-pager\n"
+    assert (tmp_path / "logger.args").read_text() == \
+        "-p\nuser.crit\n-t\nbedrock-trail\n--\n%s\n" % text
+    assert not (tmp_path / "curl.args").exists()
+
+    url_file.write_text("https://hooks.example.com/T0/B0\n")
+    r = subprocess.run(["/bin/sh", "-c", script], env=env,
+        capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "curl.args").read_text() == ("-fsS\n-m\n30\n"
+        "--data-binary\n%s\nhttps://hooks.example.com/T0/B0\n" % text)
 
 
 # ---- an organisation: the policies, the StackSet and the config
