@@ -152,24 +152,9 @@ env_keys(const struct cred_plan *plan, struct credentials *out)
 	out->secret_access_key = xstrdup(secret);
 	out->session_token = token && *token ? xstrdup(token) : NULL;
 	out->source = CRED_ENV;
-	out->origin = xasprintf("environment, for profile '%s'",
-	    plan->profile ? plan->profile : "");
+	out->origin = xasprintf("credential_source of profile %s",
+	    plan->profile ? plan->profile : "default");
 	return 0;
-}
-
-static int base_fetch_provider(const struct cred_plan *,
-    const struct sts_target *, struct credentials *);
-
-/* A provider run for a profile says which profile, unless it said more. */
-static int
-base_fetch(const struct cred_plan *plan, const struct sts_target *t,
-    struct credentials *out)
-{
-	int rc = base_fetch_provider(plan, t, out);
-
-	if (rc == 0 && out->origin == NULL && plan->profile != NULL)
-		out->origin = xasprintf("profile %s", plan->profile);
-	return rc;
 }
 
 static int
@@ -207,6 +192,18 @@ base_fetch_provider(const struct cred_plan *plan, const struct sts_target *t,
 		break;
 	}
 	return CRED_ABSENT;
+}
+
+/* A provider run for a profile says which profile, unless it said more. */
+static int
+base_fetch(const struct cred_plan *plan, const struct sts_target *t,
+    struct credentials *out)
+{
+	int rc = base_fetch_provider(plan, t, out);
+
+	if (rc == 0 && out->origin == NULL && plan->profile != NULL)
+		out->origin = xasprintf("profile %s", plan->profile);
+	return rc;
 }
 
 static int

@@ -673,3 +673,23 @@ def test_failed_refresh_keeps_live_keys_then_stops(conn, sim, tmp_path):
     assert any(issued + 600 < q["sim_time"] < expires - 60 for q in looks)
     tries = calls(sim, "sts", "AssumeRole")[1:]
     assert 2 <= len(tries) <= 300 / 15 + 4, len(tries)
+
+
+def test_credential_source_instance_metadata_profile(conn, sim, tmp_path):
+    sim.imds(enabled=True, role_name="web-01", account="555566667777")
+    sim.add_role(READER, trusted=["555566667777"])
+    want = generate(sim, "111122223333")
+    files = aws_files(tmp_path, "[profile ec2]\nrole_arn = %s\n"
+        "credential_source = Ec2InstanceMetadata\n" % READER)
+    env = env_for(sim, files, AWS_PROFILE="ec2",
+        AWS_EC2_METADATA_DISABLED=None)
+    r = conn(["poll"], env=env)
+    assert r.rc == 0, r
+    assert set(ids(r)) == want
+    assert len(calls(sim, "imds", "credentials")) == 1
+    # Without the instance metadata service the profile has nothing.
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    r = conn(["poll"], env=env)
+    assert r.rc == 77, r
+    assert r.err.splitlines()[:2] == [AUTH, "profile 'ec2': its "
+        "credential_source found no credentials"]
