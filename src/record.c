@@ -177,7 +177,8 @@ walk_object(const cJSON *obj, const char *const *keys, size_t n,
 	const cJSON *c;
 	size_t i, left = n;
 
-	memset(items, 0, n * sizeof(*items));
+	for (i = 0; i < n; i++)
+		items[i] = NULL;
 	if (!cJSON_IsObject(obj))
 		return;
 	for (c = obj->child; c != NULL && left > 0; c = c->next) {
