@@ -7,9 +7,12 @@
 #include "record.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
+
+#include "json.h"
 
 
 /*
@@ -429,6 +432,10 @@ record_reduce(const char *json, size_t len,
 	if (opts == NULL)
 		opts = &none;
 	strbuf_reset(&rec->line);
+	if (rec->arena == NULL)
+		rec->arena = xcalloc(1, sizeof(*rec->arena));
+	/* The tree lives only in this call: its nodes come from the arena. */
+	json_arena_begin(rec->arena);
 	event = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (!cJSON_IsObject(event) || !only_white_space(end, json + len))
 		goto out;
@@ -461,6 +468,7 @@ record_reduce(const char *json, size_t len,
 	result = RECORD_OK;
 out:
 	cJSON_Delete(event);
+	json_arena_end(rec->arena);
 	return result;
 }
 
@@ -470,4 +478,7 @@ record_free(struct record *rec)
 	if (rec == NULL)
 		return;
 	strbuf_free(&rec->line);
+	json_arena_free(rec->arena);
+	free(rec->arena);
+	rec->arena = NULL;
 }
