@@ -58,7 +58,6 @@ config_defaults(struct config *cfg, bool as_root)
 	cfg->first_poll_lookback = 24 * 3600;
 	cfg->overlap = 15 * 60;
 	cfg->output = xstrdup("-");
-	cfg->profile = xstrdup("default");
 	cfg->max_requests_per_second = 2;
 	cfg->max_attempts = 8;
 	cfg->timeout = 60;
@@ -167,8 +166,15 @@ config_overlay(struct config *cfg, const struct config_overrides *o)
 	    (n = config_env_region(cfg, "AWS_DEFAULT_REGION")) >= 0)
 		nerr += n;
 
-	if ((v = config_env("AWS_PROFILE")) != NULL)
-		config_set(&cfg->profile, v);
+	/*
+	 * The profile the file names wins over AWS_PROFILE (issue 12: the
+	 * `profile` key, else AWS_PROFILE, else default): a service's config
+	 * says which profile it was set up with, whatever the login shell of
+	 * the admin who runs it by hand exports.
+	 */
+	if (cfg->profile == NULL)
+		cfg->profile = xstrdup((v = config_env("AWS_PROFILE")) != NULL ?
+		    v : "default");
 
 	if (cfg->endpoint_url != NULL)
 		cfg->endpoint_from = "endpoint_url in the config file";

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
+#include "json.h"
 #include "record.h"
 #include "record_check.h"
 
@@ -30,6 +31,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	size_t i;
 
 	fuzz_setup();
+	/* As main() runs it: the event's tree in the record's arena. */
+	json_arena_hooks();
 	for (i = 0; i < 3; i++) {
 		r[i] = record_reduce((const char *)data, len, &opts[i], &rec);
 		record_check((const char *)data, len, &opts[i], r[i], &rec);
