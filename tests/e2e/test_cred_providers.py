@@ -293,7 +293,10 @@ def test_sts_5xx_is_retried(bt, sim, tmp_path):
     r = bt(["-v", "test-connection"], env=webid_env(sim, tmp_path))
     assert r.rc == 0, r
     assert "sts: AssumeRoleWithWebIdentity attempt 1 of " in r.err
-    assert [q["status"] for q in calls(sim, "sts")] == [503, 200]
+    # Then the GetCallerIdentity that names the account polled.
+    assert [(q["action"], q["status"]) for q in calls(sim, "sts")] == [
+        ("AssumeRoleWithWebIdentity", 503), ("AssumeRoleWithWebIdentity",
+        200), ("GetCallerIdentity", 200)]
 
 
 # --- credential_process -----------------------------------------------------
