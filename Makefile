@@ -89,8 +89,11 @@ bench: all
 DOC_FILES = README.md LICENSE
 DOC_EXAMPLES = config.yaml service-config.yaml iam-policy.json \
 	role-trust-policy.json \
-	bedrock-trail-poll.service bedrock-trail-poll.timer logrotate.conf \
-	jq-recipes.md vector.toml discoveries.yaml vector-discoveries.toml
+	bedrock-trail-poll.service bedrock-trail-poll.timer \
+	bedrock-trail-alert.service logrotate.conf \
+	jq-recipes.md vector.toml discoveries.yaml vector-discoveries.toml \
+	organization.yaml org-management-policy.json member-role-policy.json \
+	member-role-trust-policy.json member-role-stackset.yaml
 
 install: bedrock-trail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
@@ -111,6 +114,11 @@ uninstall:
 	rm -f $(DESTDIR)$(DOCDIR)/examples/cron.d/bedrock-trail
 	for d in $(DESTDIR)$(DOCDIR)/examples/cron.d $(DESTDIR)$(DOCDIR)/examples \
 	    $(DESTDIR)$(DOCDIR); do rmdir "$$d" 2>/dev/null || :; done
+	@echo "make uninstall removed what make install put in place. It leaves the"
+	@echo "set-up: /etc/cron.d/bedrock-trail, /etc/logrotate.d/bedrock-trail, the"
+	@echo "units in /etc/systemd/system, the bedrock-trail user, /etc/bedrock-trail"
+	@echo "(config and key), /var/lib/bedrock-trail (state and store) and"
+	@echo "/var/log/bedrock-trail (records). See Tear-down in README.md."
 
 clean:
 	rm -rf build bedrock-trail

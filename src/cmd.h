@@ -36,6 +36,13 @@ int cmd_status(struct cli *, struct config *);
 int cmd_report(struct cli *, struct config *);
 
 /*
+ * Run as root: refuses (EX_CONFIG, reported) when the command run would
+ * write a state, store, key or output file of another user. 0 otherwise.
+ */
+int cmd_guard_files(int (*run)(struct cli *, struct config *),
+    const struct cli *cli, const struct config *cfg);
+
+/*
  * The check behind test-connection and connect: one LookupEvents call per
  * region of cfg with creds; prints a line per working region and reports
  * each failure with hints. Returns 0 or the first failure's exit code.

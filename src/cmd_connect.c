@@ -310,7 +310,9 @@ connect_check(const struct config *cfg, const struct credentials *keys)
 
 	if (keys->role_arn == NULL)
 		return connection_check(cfg, keys);
-	credentials_sts_target(cfg, cfg->regions.v[0], &t);
+	/* connect always has a region by now; us-east-1 keeps STS defined. */
+	credentials_sts_target(cfg, cfg->regions.n > 0 ? cfg->regions.v[0] :
+	    "us-east-1", &t);
 	if ((status = credentials_assume_role(keys, &t, &role,
 	    &assumed)) == 0)
 		status = connection_check(cfg, &assumed);

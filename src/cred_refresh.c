@@ -23,13 +23,17 @@
 
 /* Refreshed this long before expiry, or at half-life if that is sooner. */
 #define REFRESH_MARGIN	300
-/* A failed refresh keeps keys that still have this long to live. */
+/* A failed refresh keeps keys that still have this long to live... */
 #define KEEP_MARGIN	60
+/* ...and is tried again after this long, not at every request. */
+#define RETRY_AFTER	15
 
 struct cred_refresh {
 	pthread_mutex_t lock;
 	struct credentials cur;		/* keys, token, expiration */
 	time_t obtained;
+	bool warned;			/* about a failed refresh, once */
+	time_t retry_at;		/* after a failed refresh */
 	/* How to fetch again: a base provider... */
 	struct cred_plan *plan;
 	/* ...or a role assumed with the layer below. */
@@ -148,24 +152,9 @@ env_keys(const struct cred_plan *plan, struct credentials *out)
 	out->secret_access_key = xstrdup(secret);
 	out->session_token = token && *token ? xstrdup(token) : NULL;
 	out->source = CRED_ENV;
-	out->origin = xasprintf("environment, for profile '%s'",
-	    plan->profile ? plan->profile : "");
+	out->origin = xasprintf("credential_source of profile %s",
+	    plan->profile ? plan->profile : "default");
 	return 0;
-}
-
-static int base_fetch_provider(const struct cred_plan *,
-    const struct sts_target *, struct credentials *);
-
-/* A provider run for a profile says which profile, unless it said more. */
-static int
-base_fetch(const struct cred_plan *plan, const struct sts_target *t,
-    struct credentials *out)
-{
-	int rc = base_fetch_provider(plan, t, out);
-
-	if (rc == 0 && out->origin == NULL && plan->profile != NULL)
-		out->origin = xasprintf("profile %s", plan->profile);
-	return rc;
 }
 
 static int
@@ -203,6 +192,18 @@ base_fetch_provider(const struct cred_plan *plan, const struct sts_target *t,
 		break;
 	}
 	return CRED_ABSENT;
+}
+
+/* A provider run for a profile says which profile, unless it said more. */
+static int
+base_fetch(const struct cred_plan *plan, const struct sts_target *t,
+    struct credentials *out)
+{
+	int rc = base_fetch_provider(plan, t, out);
+
+	if (rc == 0 && out->origin == NULL && plan->profile != NULL)
+		out->origin = xasprintf("profile %s", plan->profile);
+	return rc;
 }
 
 static int
@@ -298,16 +299,22 @@ credentials_current(const struct credentials *c, struct credentials *copy)
 	}
 	pthread_mutex_lock(&r->lock);
 	now = time(NULL);
-	if (stale(&r->cur, r->obtained, now)) {
+	if (stale(&r->cur, r->obtained, now) && (now >= r->retry_at ||
+	    now >= r->cur.expiration - KEEP_MARGIN)) {
 		if ((rc = layer_fetch(r, &fresh)) == 0) {
 			log_fetched(&fresh, now);
 			credentials_clear(&r->cur);
 			copy_keys(&fresh, &r->cur);
 			r->obtained = now;
 			credentials_clear(&fresh);
+			r->warned = false;
 		} else if (now < r->cur.expiration - KEEP_MARGIN) {
-			log_warn("cannot refresh the credentials: using the "
-			    "current ones until they are about to expire");
+			if (!r->warned)
+				log_warn("cannot refresh the credentials: using "
+				    "the current ones until they are about to "
+				    "expire");
+			r->warned = true;
+			r->retry_at = now + RETRY_AFTER;
 			rc = 0;
 		}
 	}

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "cred_plan.h"
+#include "cred_providers.h"
 #include "credstore.h"
 #include "sts.h"
 #include "log.h"
@@ -241,11 +242,10 @@ chain_run(const struct config *cfg, struct cred_plan *plan,
 	chain_add_role(cfg, plan);
 	if ((rc = chain_target(cfg, plan, &t)) != 0)
 		return rc;
-	/* The probes below need the region only once they find something. */
 	if ((rc = cred_plan_run(plan, &t, out)) != CRED_ABSENT ||
 	    plan->profile == NULL)
 		return rc;
-	log_error("Invalid credentials or insufficient permissions");
+	log_error(CRED_AUTH_FAILED);
 	log_error("profile '%s': its credential_source found no credentials",
 	    plan->profile);
 	return EX_NOPERM;
@@ -268,7 +268,7 @@ chain_done(const struct cred_plan *plan, struct credentials *out)
 static void
 report_none(void)
 {
-	log_error("Invalid credentials or insufficient permissions");
+	log_error(CRED_AUTH_FAILED);
 	log_error("no AWS credentials found: run 'bedrock-trail connect', or "
 	    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add a "
 	    "profile to ~/.aws/credentials, or run where a role is "
@@ -288,6 +288,8 @@ credentials_resolve(const struct config *cfg, struct credentials *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* A credential_process may take as long as one request, no longer. */
+	cred_process_set_timeout((double)cfg->timeout);
 	if ((rc = chain_static(cfg, &plan)) != CRED_ABSENT)
 		goto run;
 	if ((rc = cred_profile_plan(named ? cfg->profile : "default", named,

@@ -51,6 +51,28 @@ log_format_parse(const char *s, enum log_format *out)
 	return 0;
 }
 
+int
+log_format_from_args(int argc, char *const *argv, const char **bad)
+{
+	enum log_format f;
+	const char *v = NULL;
+
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
+			v = argv[++i];
+		else if (strncmp(argv[i], "--log-format=", 13) == 0)
+			v = argv[i] + 13;
+	}
+	if (v == NULL)
+		return 0;
+	if (log_format_parse(v, &f) == -1) {
+		*bad = v;
+		return -1;
+	}
+	log_set_format(f);
+	return 0;
+}
+
 void
 log_set_timestamps(bool on)
 {
@@ -149,7 +171,7 @@ emit(const char *lvl, const char *prefix, const struct log_figures *fig,
 	char msg[4096], line[4200], t[32];
 	int len;
 
-	if ((len = vsnprintf(msg, sizeof(msg), fmt, ap)) < 0)
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
 	if (timestamps == -1)
 		timestamps = !isatty(STDERR_FILENO);

@@ -32,6 +32,12 @@ void log_set_format(enum log_format);
 enum log_format log_get_format(void);
 /* "text" or "json" into *out; -1 for anything else. */
 int log_format_parse(const char *, enum log_format *out);
+/*
+ * Applies --log-format from the command line before it is parsed, so
+ * that a usage error is already in that format. -1 with *bad the value
+ * when it is neither text nor json.
+ */
+int log_format_from_args(int argc, char *const *argv, const char **bad);
 /* Whether text lines start with the time (default: stderr not a tty). */
 void log_set_timestamps(bool);
 

@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "owner.h"
 #include "suggest.h"
@@ -346,20 +347,10 @@ unknown_option(const char *bad)
 static int
 early_log_format(int argc, char **argv)
 {
-	enum log_format f;
-	const char *v = NULL;
+	const char *bad;
 
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "--log-format") == 0 && i + 1 < argc)
-			v = argv[++i];
-		else if (strncmp(argv[i], "--log-format=", 13) == 0)
-			v = argv[i] + 13;
-	}
-	if (v == NULL)
-		return 0;
-	if (log_format_parse(v, &f) == -1)
-		return usage_error("--log-format must be text or json, not", v);
-	log_set_format(f);
+	if (log_format_from_args(argc, argv, &bad) == -1)
+		return usage_error("--log-format must be text or json, not", bad);
 	return 0;
 }
 
@@ -435,36 +426,6 @@ finish_stdout(int status)
 	return status;
 }
 
-/*
- * Run as root, a command that writes refuses before anything is written
- * when the file is the service user's: root would take it over.
- * status, test-connection and report only read, and may run as root.
- */
-static int
-guard_files(const struct command *cmd, const struct cli *cli,
-    const struct config *cfg)
-{
-	int rc = 0;
-
-	if (cmd->run == cmd_poll) {
-		if (cli->since == NULL && cli->until == NULL)
-			rc = owner_check_write(cfg->state_file, "state file");
-		if (rc == 0)
-			rc = owner_check_write(cfg->output, "output file");
-	} else if (cmd->run == cmd_connect) {
-		rc = owner_check_write(cfg->credentials_file,
-		    "credential store");
-		if (rc == 0)
-			rc = owner_check_write(cfg->key_file, "key file");
-	} else if (cmd->run == cmd_disconnect) {
-		rc = owner_check_remove(cfg->credentials_file,
-		    "credential store");
-		if (rc == 0 && cli->forget_key)
-			rc = owner_check_remove(cfg->key_file, "key file");
-	}
-	return rc;
-}
-
 static int
 run(const struct command *cmd, struct parsed *p)
 {
@@ -485,7 +446,7 @@ run(const struct command *cmd, struct parsed *p)
 		log_set_format(strcmp(cfg.log_format, "json") == 0 ?
 		    LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
 	if (status == 0)
-		status = guard_files(cmd, &p->cli, &cfg);
+		status = cmd_guard_files(cmd->run, &p->cli, &cfg);
 	if (status == 0)
 		status = cmd->run(&p->cli, &cfg);
 	config_free(&cfg);
@@ -561,6 +522,8 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 1);
 #endif
+	/* Before any thread: cJSON's allocator is global. */
+	json_arena_hooks();
 	if (http_global_init() != 0) {
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;

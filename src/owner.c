@@ -156,7 +156,10 @@ owner_permission_error(const char *path, const char *what, const char *doing)
 	group = group_name(st.st_gid);
 	log_error("%s is owned by %s:%s with mode %04o, and bedrock-trail runs "
 	    "as %s", at, owner, group, (unsigned int)(st.st_mode & 07777), me);
-	if (st.st_uid != geteuid())
+	/* Root's file was root's mistake: giving it back is the fix. */
+	if (st.st_uid == 0)
+		log_error("fix: chown %s:%s %s (as root)", me, mygroup, at);
+	else if (st.st_uid != geteuid())
 		log_error("fix: chown %s:%s %s (as root), or run bedrock-trail "
 		    "as %s", me, mygroup, at, owner);
 	else

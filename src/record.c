@@ -1,16 +1,19 @@
 /*
  * CloudTrailEvent -> record (SPEC section 4). The line is written key by
- * key from a fixed allowlist; values are looked up by path and copied as
- * JSON strings, so no other part of the event can reach the output.
+ * key from a fixed allowlist; values are picked out of each object in one
+ * walk over its members and copied as JSON strings, so no other part of
+ * the event can reach the output.
  */
 #include "record.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
 
 #include "json.h"
+
 
 /*
  * Geography prefixes of system-defined cross-region inference profiles:
@@ -152,37 +155,99 @@ static void
 utf8_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
-	size_t left = strlen(s), n;
+	size_t left, n;
 
-	for (; left > 0; p += n, left -= n)
+	/* Nearly every value is ASCII: no call per byte for that part. */
+	while (*p != '\0' && *p < 0x80)
+		p++;
+	for (left = strlen((char *)p); left > 0; p += n, left -= n)
 		if ((n = utf8_sequence_len(p, left)) == 0) {
 			*p = '?';
 			n = 1;
 		}
 }
 
-static const cJSON *
-json_object(const cJSON *obj, const char *key)
+/*
+ * The members of obj named in keys, found in one pass over obj: items[i]
+ * is the member named keys[i], or NULL. The first of two members of the
+ * same name wins, as with cJSON_GetObjectItemCaseSensitive, which this
+ * replaces: looking each key up in turn walked the event once per field.
+ */
+static void
+walk_object(const cJSON *obj, const char *const *keys, size_t n,
+    const cJSON **items)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *c;
+	size_t i, left = n;
 
-	return cJSON_IsObject(v) ? v : NULL;
+	for (i = 0; i < n; i++)
+		items[i] = NULL;
+	if (!cJSON_IsObject(obj))
+		return;
+	for (c = obj->child; c != NULL && left > 0; c = c->next) {
+		if (c->string == NULL)
+			continue;
+		for (i = 0; i < n; i++)
+			if (items[i] == NULL && c->string[0] == keys[i][0] &&
+			    strcmp(c->string, keys[i]) == 0) {
+				items[i] = c;
+				left--;
+				break;
+			}
+	}
+}
+
+/* obj[key], for an object of which one member is read. */
+static const cJSON *
+member(const cJSON *obj, const char *key)
+{
+	const cJSON *item;
+
+	walk_object(obj, &key, 1, &item);
+	return item;
+}
+
+static const cJSON *
+as_object(const cJSON *item)
+{
+	return cJSON_IsObject(item) ? item : NULL;
 }
 
 /*
- * obj[key] when it is a string, else NULL: a value of the wrong type is
+ * The item when it is a string, else NULL: a value of the wrong type is
  * null, not an error. A "\u0000" inside ends the C string there, so such
  * a value comes out cut short, never with what followed.
  */
 static const char *
-string_member(const cJSON *obj, const char *key)
+as_string(const cJSON *item)
 {
-	char *v = json_string(obj, key);
-
-	if (v != NULL)
-		utf8_sanitize(v);
-	return v;
+	if (!cJSON_IsString(item) || item->valuestring == NULL)
+		return NULL;
+	utf8_sanitize(item->valuestring);
+	return item->valuestring;
 }
+
+/* The members of a CloudTrailEvent that the record reads. */
+enum {
+	EV_ID, EV_TIME, EV_NAME, EV_SOURCE, EV_REGION, EV_ACCOUNT, EV_PARAMS,
+	EV_IDENTITY, EV_ERROR, EV_SOURCE_IP, EV_USER_AGENT, EV_ADDITIONAL,
+	EV_N
+};
+static const char *const event_keys[EV_N] = {
+	"eventID", "eventTime", "eventName", "eventSource", "awsRegion",
+	"recipientAccountId", "requestParameters", "userIdentity",
+	"errorCode", "sourceIPAddress", "userAgent", "additionalEventData",
+};
+
+/* And those of its userIdentity. */
+enum {
+	UID_TYPE, UID_ARN, UID_ACCOUNT, UID_PRINCIPAL, UID_USER_NAME,
+	UID_INVOKED_BY, UID_SESSION, UID_N
+};
+static const char *const identity_keys[UID_N] = {
+	"type", "arn", "accountId", "principalId", "userName", "invokedBy",
+	"sessionContext",
+};
 
 /* Appends "key":value, with the comma unless first in its object. */
 static void
@@ -219,42 +284,44 @@ arn_last_part(const char *arn)
 
 /* userIdentity.userName of the record: who, in words (SPEC section 4). */
 static const char *
-identity_user_name(const cJSON *uid, const char *type, const char *arn)
+identity_user_name(const cJSON *const *uid, const char *type,
+    const char *arn)
 {
 	if (type != NULL && (strcmp(type, "AssumedRole") == 0 ||
 	    strcmp(type, "FederatedUser") == 0))
 		return arn_last_part(arn);
 	if (type != NULL && strcmp(type, "AWSService") == 0)
-		return string_member(uid, "invokedBy");
-	return string_member(uid, "userName");
+		return as_string(uid[UID_INVOKED_BY]);
+	return as_string(uid[UID_USER_NAME]);
 }
 
 static void
-add_identity(struct strbuf *sb, const cJSON *event, struct record *rec)
+add_identity(struct strbuf *sb, const cJSON *identity, struct record *rec)
 {
-	const cJSON *uid = json_object(event, "userIdentity");
-	const cJSON *issuer;
-	const char *type, *arn, *principal;
+	const cJSON *uid[UID_N], *issuer;
+	const char *type, *arn, *invoked_by, *principal;
 
-	type = string_member(uid, "type");
-	arn = string_member(uid, "arn");
-	issuer = json_object(json_object(uid, "sessionContext"),
-	    "sessionIssuer");
+	walk_object(as_object(identity), identity_keys, UID_N, uid);
+	type = as_string(uid[UID_TYPE]);
+	arn = as_string(uid[UID_ARN]);
+	invoked_by = as_string(uid[UID_INVOKED_BY]);
+	issuer = as_object(member(as_object(uid[UID_SESSION]),
+	    "sessionIssuer"));
 
 	add_key(sb, "userIdentity");
 	strbuf_add(sb, "{", 1);
 	add_string(sb, "type", type);
 	add_string(sb, "arn", arn);
-	add_string(sb, "accountId", string_member(uid, "accountId"));
-	add_string(sb, "principalId", string_member(uid, "principalId"));
+	add_string(sb, "accountId", as_string(uid[UID_ACCOUNT]));
+	add_string(sb, "principalId", as_string(uid[UID_PRINCIPAL]));
 	add_string(sb, "userName", identity_user_name(uid, type, arn));
-	add_string(sb, "sessionIssuerArn", string_member(issuer, "arn"));
+	add_string(sb, "sessionIssuerArn", as_string(member(issuer, "arn")));
 	strbuf_add(sb, "}", 1);
 
 	principal = arn;
 	if (type != NULL && strcmp(type, "AWSService") == 0 &&
-	    string_member(uid, "invokedBy") != NULL)
-		principal = string_member(uid, "invokedBy");
+	    invoked_by != NULL)
+		principal = invoked_by;
 	if (principal == NULL)
 		principal = "";
 	copy_truncated(rec->principal, sizeof(rec->principal), principal,
@@ -262,14 +329,16 @@ add_identity(struct strbuf *sb, const cJSON *event, struct record *rec)
 }
 
 static void
-add_model(struct strbuf *sb, const cJSON *event, struct record *rec)
+add_model(struct strbuf *sb, const cJSON *params, struct record *rec)
 {
-	const cJSON *params = json_object(event, "requestParameters");
+	static const char *const keys[] = { "modelId", "modelIdentifier" };
+	const cJSON *ids[2];
 	const char *id, *name = NULL;
 	size_t plen = 0;
 
-	if ((id = string_member(params, "modelId")) == NULL)
-		id = string_member(params, "modelIdentifier");
+	walk_object(as_object(params), keys, 2, ids);
+	if ((id = as_string(ids[0])) == NULL)
+		id = as_string(ids[1]);
 	if (id != NULL) {
 		name = model_name_of(id);
 		plen = model_provider_len(name);
@@ -291,7 +360,7 @@ add_model(struct strbuf *sb, const cJSON *event, struct record *rec)
 }
 
 static void
-add_extra_fields(struct strbuf *sb, const cJSON *event,
+add_extra_fields(struct strbuf *sb, const cJSON *const *ev,
     const struct record_options *opts)
 {
 	unsigned int done = 0;
@@ -308,16 +377,18 @@ add_extra_fields(struct strbuf *sb, const cJSON *event,
 		switch (f) {
 		case EXTRA_SOURCE_IP:
 			add_string(sb, "sourceIPAddress",
-			    string_member(event, "sourceIPAddress"));
+			    as_string(ev[EV_SOURCE_IP]));
 			break;
 		case EXTRA_USER_AGENT:
 			add_string(sb, "userAgent",
-			    string_member(event, "userAgent"));
+			    as_string(ev[EV_USER_AGENT]));
 			break;
 		case EXTRA_INFERENCE_REGION:
-			add_string(sb, "inferenceRegion", string_member(
-			    json_object(event, "additionalEventData"),
-			    "inferenceRegion"));
+			add_string(sb, "inferenceRegion", as_string(member(
+			    as_object(ev[EV_ADDITIONAL]), "inferenceRegion")));
+			break;
+		case EXTRA_ACCOUNT_NAME:
+			add_string(sb, "accountName", opts->account_name);
 			break;
 		}
 	}
@@ -335,19 +406,15 @@ only_white_space(const char *p, const char *end)
 
 /* eventID and eventTime: without them an event cannot be deduplicated. */
 static int
-record_identify(const cJSON *event, struct record *rec)
+record_identify(const char *id, const char *t, const char *src,
+    struct record *rec)
 {
-	const char *id, *t, *src;
-
-	id = string_member(event, "eventID");
-	t = string_member(event, "eventTime");
 	if (id == NULL || *id == '\0' || strlen(id) >= sizeof(rec->event_id) ||
 	    t == NULL || strlen(t) >= sizeof(rec->event_time) ||
 	    time_parse_iso8601(t, &rec->event_epoch) == -1)
 		return -1;
 	memcpy(rec->event_id, id, strlen(id) + 1);
 	memcpy(rec->event_time, t, strlen(t) + 1);
-	src = string_member(event, "eventSource");
 	src = src != NULL ? src : "";
 	copy_truncated(rec->event_source, sizeof(rec->event_source), src,
 	    strlen(src));
@@ -360,19 +427,28 @@ record_reduce(const char *json, size_t len,
 {
 	static const struct record_options none = { 0 };
 	enum record_result result = RECORD_MALFORMED;
+	const cJSON *ev[EV_N];
 	const char *end = NULL;
-	const char *name;
+	const char *name, *source;
 	cJSON *event;
 
 	if (opts == NULL)
 		opts = &none;
 	strbuf_reset(&rec->line);
+	if (rec->arena == NULL)
+		rec->arena = xcalloc(1, sizeof(*rec->arena));
+	/* The tree lives only in this call: its nodes come from the arena. */
+	json_arena_begin(rec->arena);
 	event = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-	if (!cJSON_IsObject(event) || !only_white_space(end, json + len) ||
-	    record_identify(event, rec) == -1)
+	if (!cJSON_IsObject(event) || !only_white_space(end, json + len))
+		goto out;
+	walk_object(event, event_keys, EV_N, ev);
+	source = as_string(ev[EV_SOURCE]);
+	if (record_identify(as_string(ev[EV_ID]), as_string(ev[EV_TIME]),
+	    source, rec) == -1)
 		goto out;
 
-	name = string_member(event, "eventName");
+	name = as_string(ev[EV_NAME]);
 	if (opts->event_names != NULL && opts->event_names->n > 0 &&
 	    (name == NULL || !strlist_contains(opts->event_names, name))) {
 		result = RECORD_FILTERED;
@@ -383,19 +459,19 @@ record_reduce(const char *json, size_t len,
 	add_string(&rec->line, "eventID", rec->event_id);
 	add_string(&rec->line, "eventTime", rec->event_time);
 	add_string(&rec->line, "eventName", name);
-	add_string(&rec->line, "eventSource",
-	    string_member(event, "eventSource"));
-	add_string(&rec->line, "awsRegion", string_member(event, "awsRegion"));
+	add_string(&rec->line, "eventSource", source);
+	add_string(&rec->line, "awsRegion", as_string(ev[EV_REGION]));
 	add_string(&rec->line, "recipientAccountId",
-	    string_member(event, "recipientAccountId"));
-	add_model(&rec->line, event, rec);
-	add_identity(&rec->line, event, rec);
-	add_string(&rec->line, "errorCode", string_member(event, "errorCode"));
-	add_extra_fields(&rec->line, event, opts);
+	    as_string(ev[EV_ACCOUNT]));
+	add_model(&rec->line, ev[EV_PARAMS], rec);
+	add_identity(&rec->line, ev[EV_IDENTITY], rec);
+	add_string(&rec->line, "errorCode", as_string(ev[EV_ERROR]));
+	add_extra_fields(&rec->line, ev, opts);
 	strbuf_add(&rec->line, "}", 1);
 	result = RECORD_OK;
 out:
 	cJSON_Delete(event);
+	json_arena_end(rec->arena);
 	return result;
 }
 
@@ -405,4 +481,7 @@ record_free(struct record *rec)
 	if (rec == NULL)
 		return;
 	strbuf_free(&rec->line);
+	json_arena_free(rec->arena);
+	free(rec->arena);
+	rec->arena = NULL;
 }

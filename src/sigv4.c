@@ -6,12 +6,15 @@
  */
 #include "sigv4.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "log.h"
 #include "util.h"
@@ -33,13 +36,48 @@ struct sigv4_param {
 	char *value;
 };
 
+/*
+ * SHA-256 and HMAC, fetched from OpenSSL once per process. Passing
+ * EVP_sha256() or a name on every call makes OpenSSL 3 look the
+ * algorithm up by name each time: seven look-ups per request, most of
+ * the signer's cost. The HMAC context below only serves as a template
+ * with its digest set: each MAC works on a copy of it, so that threads
+ * signing at once share nothing they write.
+ */
+static pthread_once_t sigv4_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sigv4_md;
+static EVP_MAC_CTX *sigv4_hmac_template;
+
+static void
+sigv4_fetch(void)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *mac;
+
+	sigv4_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((sigv4_hmac_template = EVP_MAC_CTX_new(mac)) != NULL &&
+	    !EVP_MAC_CTX_set_params(sigv4_hmac_template, params)) {
+		EVP_MAC_CTX_free(sigv4_hmac_template);
+		sigv4_hmac_template = NULL;
+	}
+	/* The context holds its own reference to the algorithm. */
+	EVP_MAC_free(mac);
+}
+
 static int
 sigv4_sha256_hex(const void *data, size_t len, char out[2 * SHA256_LEN + 1])
 {
 	unsigned char md[SHA256_LEN];
 	unsigned int mdlen = 0;
 
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) ||
+	pthread_once(&sigv4_once, sigv4_fetch);
+	if (sigv4_md == NULL ||
+	    !EVP_Digest(data, len, md, &mdlen, sigv4_md, NULL) ||
 	    mdlen != SHA256_LEN) {
 		log_error("sigv4: sha-256 failed");
 		return -1;
@@ -52,15 +90,23 @@ static int
 sigv4_hmac(const void *key, size_t keylen, const char *msg,
     unsigned char out[SHA256_LEN])
 {
+	EVP_MAC_CTX *ctx = NULL;
 	size_t outlen = 0;
+	int rc = -1;
 
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, keylen,
-	    (const unsigned char *)msg, strlen(msg), out, SHA256_LEN,
-	    &outlen) == NULL || outlen != SHA256_LEN) {
+	pthread_once(&sigv4_once, sigv4_fetch);
+	/* The copy holds the key: EVP_MAC_CTX_free wipes it. */
+	if (sigv4_hmac_template != NULL &&
+	    (ctx = EVP_MAC_CTX_dup(sigv4_hmac_template)) != NULL &&
+	    EVP_MAC_init(ctx, key, keylen, NULL) &&
+	    EVP_MAC_update(ctx, (const unsigned char *)msg, strlen(msg)) &&
+	    EVP_MAC_final(ctx, out, &outlen, SHA256_LEN) &&
+	    outlen == SHA256_LEN)
+		rc = 0;
+	EVP_MAC_CTX_free(ctx);
+	if (rc == -1)
 		log_error("sigv4: hmac-sha256 failed");
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /*

@@ -19,7 +19,7 @@ import simctl  # noqa: E402
 
 DAY = 86400
 T0 = calendar.timegm((2026, 11, 24, 7, 0, 0))
-ACCOUNT = "111122223333"  # the simulator's account
+ACCOUNT = simctl.ACCOUNT  # the account the simulator generates for
 
 
 def call(t, model, who, region):

@@ -5,10 +5,11 @@ poll. The simulator plays STS, IMDSv2 and the container endpoint, and
 records who called what with which keys."""
 
 import json
-import os
 import re
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -492,3 +493,203 @@ def test_refresh_assumed_role_during_a_long_poll(conn, sim, tmp_path):
         r = conn.bt(["-c", cfg, "-v", "poll"], env=env, timeout=180)
     check_refresh(sim, r, want, "sts", tmp_path)
     assert len(calls(sim, "sts", "AssumeRole")) >= 3
+
+
+@pytest.mark.slow
+def test_refresh_that_fails_stops_the_region_before_keys_expire(conn, sim,
+        tmp_path):
+    """STS refuses the refresh: the region stops with the refusal and the
+    refresh failure, emits nothing and keeps its cursor; no request ever
+    goes out with expired keys."""
+    sim.config(credential_lifetime=120)
+    sim.add_role(READER, trusted=[simctl.ACCOUNT])
+    generate(sim, "111122223333", count=2500, seed=7)
+    sim.faults([{"service": "sts", "action": "AssumeRole", "kind": "error",
+        "status": 403, "code": "AccessDenied", "message": "refresh refused",
+        "after": 1, "count": 1000}])
+    cfg = role_config(conn)
+    with Clocks(sim, tmp_path, 10) as clocks:
+        env = env_for(sim, AWS_ACCESS_KEY_ID=KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET, **clocks.env())
+        r = conn.bt(["-c", cfg, "poll"], env=env, timeout=180)
+    assert r.rc == 77, r
+    assert r.out == ""
+    lines = r.err.splitlines()
+    assert lines[:2] == [AUTH,
+        "region us-east-1: AccessDenied: refresh refused"], r.err
+    assert "region us-east-1: CredentialRefreshFailed: the credentials " \
+        "expire and could not be fetched again (see above)" in lines
+    tl = timeline(sim, "sts")
+    assert len(tl) == 1
+    (_, expires, key), = tl
+    looks = calls(sim, "cloudtrail", "LookupEvents")
+    assert looks and all(q["access_key_id"] == key and
+        q["sim_time"] < expires and q["status"] == 200 for q in looks)
+    state = json.loads(conn.bt.state_path.read_text()) \
+        if conn.bt.state_path.exists() else {}
+    assert "cursor" not in json.dumps(state)
+
+
+def test_no_secret_in_output_state_or_cmdline(conn, sim, tmp_path):
+    """-v output, the state file and /proc/PID/cmdline while a poll runs
+    with a role on top of the instance role."""
+    sim.imds(enabled=True, role_name="web-01", account="555566667777")
+    sim.add_role(READER, external_id="ext-secret-ish",
+        trusted=["555566667777"])
+    generate(sim, "111122223333", count=60)
+    sim.faults([{"kind": "slow", "seconds": 2, "count": 1}])
+    cfg = role_config(conn, "ext-secret-ish")
+    env = conn.bt.env(env_for(sim, AWS_EC2_METADATA_DISABLED=None))
+    p = subprocess.Popen([str(conn.bt.binary), "-c", str(cfg), "-v", "poll"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=str(tmp_path))
+    cmdlines = []
+    deadline = time.time() + 20
+    while p.poll() is None and time.time() < deadline:
+        try:
+            cmdlines.append(Path("/proc/%d/cmdline" % p.pid).read_bytes()
+                .decode(errors="replace"))
+        except OSError:
+            break
+        time.sleep(0.1)
+    out, err = p.communicate(timeout=60)
+    out, err = out.decode(), err.decode()
+    assert p.returncode == 0, err
+    # The first read may come while the exec is still under way.
+    cmdlines = [c for c in cmdlines if c]
+    assert cmdlines and all("poll" in c for c in cmdlines), cmdlines
+    issued = sim.call("GET", "/_sim/credentials?full=1")["credentials"]
+    assert any(c.get("source") == "imds" for c in issued)
+    state = conn.bt.state_path.read_text()
+    for text in [out, err, state] + cmdlines:
+        assert_no_secret(text)
+        assert "ext-secret-ish" not in text
+    # -v names every credential fetched, masked, and when it expires.
+    assert re.search(r"credentials: fetched instance role ASIA\*\*\*\*\w{4} "
+        r"at \S+Z, expire \S+Z", err), err
+    assert re.search(r"credentials: fetched assumed role ASIA\*\*\*\*\w{4} "
+        r"at \S+Z, expire \S+Z", err), err
+
+
+def sso_cache(bt, session, token, expires_in):
+    import hashlib
+    cache = bt.home / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / (hashlib.sha1(session.encode()).hexdigest() + ".json")) \
+        .write_text(json.dumps({"startUrl": "https://corp.awsapps.com/start",
+        "region": "us-east-1", "accessToken": token,
+        "expiresAt": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+            time.gmtime(time.time() + expires_in))}))
+
+
+SSO_CONFIG = ("[profile sso]\nsso_session = corp\nsso_account_id = "
+    "111122223333\nsso_role_name = BedrockTrailReader\n\n[sso-session corp]\n"
+    "sso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n")
+
+
+def test_sso_profile_polls_with_the_cached_login(conn, sim, tmp_path):
+    sim.sso("sso-access-token-0123", user="alice",
+        roles=["111122223333/BedrockTrailReader"])
+    want = generate(sim, "111122223333")
+    sso_cache(conn.bt, "corp", "sso-access-token-0123", 3600)
+    env = env_for(sim, aws_files(tmp_path, SSO_CONFIG), AWS_PROFILE="sso",
+        AWS_ENDPOINT_URL_SSO=sim.url)
+    r = conn(["poll"], env=env)
+    assert r.rc == 0, r
+    assert set(ids(r)) == want
+    (g,) = calls(sim, "sso")
+    assert g["params"] == {"role_name": "BedrockTrailReader",
+        "account_id": "111122223333"}
+    r = conn(["status"], env=env)
+    assert re.search(r"^credentials:  IAM Identity Center \(SSO\) \(corp\), "
+        r"access key ASIA\*\*\*\*\w{4} \(expires \d\d:\d\dZ\)$", r.out,
+        re.M), r.out
+    assert "sso-access-token-0123" not in r.out + r.err
+
+
+def test_sso_expired_login_is_77_naming_the_login_command(conn, sim,
+        tmp_path):
+    sim.sso("sso-access-token-0123", roles=["111122223333/BedrockTrailReader"])
+    sso_cache(conn.bt, "corp", "sso-access-token-0123", -60)
+    env = env_for(sim, aws_files(tmp_path, SSO_CONFIG), AWS_PROFILE="sso",
+        AWS_ENDPOINT_URL_SSO=sim.url)
+    r = conn(["poll"], env=env)
+    assert r.rc == 77, r
+    assert r.err.splitlines()[:2] == [AUTH, "sso: the cached login has "
+        "expired: run `aws sso login --profile sso`"]
+    assert calls(sim, "sso") == [] and r.out == ""
+
+
+def test_credential_process_profile_as_the_source_of_a_role(conn, sim,
+        tmp_path):
+    """credential_process gives the keys (run without a shell), and a
+    second profile assumes a role with them."""
+    script = tmp_path / "get-creds"
+    script.write_text("#!/bin/sh\nprintf '%%s' '{\"Version\": 1, "
+        "\"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\"}'\n" % (
+        KEY, SECRET))
+    script.chmod(0o700)
+    sim.add_role(READER, trusted=[simctl.ACCOUNT])
+    want = generate(sim, "111122223333")
+    files = aws_files(tmp_path, "[profile proc]\ncredential_process = %s "
+        "--profile \"two words\"\n[profile reader]\nrole_arn = %s\n"
+        "source_profile = proc\n" % (script, READER))
+    r = conn(["status"], env=env_for(sim, files, AWS_PROFILE="proc"))
+    assert "credentials:  credential_process (profile proc), access key " \
+        "%s\n" % MASKED in r.out, r.out
+    r = conn(["poll"], env=env_for(sim, files, AWS_PROFILE="reader"))
+    assert r.rc == 0, r
+    assert set(ids(r)) == want
+    (ar,) = calls(sim, "sts", "AssumeRole")
+    assert ar["access_key_id"] == KEY
+
+
+@pytest.mark.slow
+def test_failed_refresh_keeps_live_keys_then_stops(conn, sim, tmp_path):
+    """Keys living 900 s are stale at 600 s; STS refuses every refresh:
+    the old keys go on signing, with one warning, until a minute before
+    they expire, refreshes are tried every 15 s and not at each request,
+    then the region stops. No request is ever signed with expired keys."""
+    sim.config(credential_lifetime=900)
+    sim.add_role(READER, trusted=[simctl.ACCOUNT])
+    generate(sim, "111122223333", count=2500, seed=8)
+    sim.faults([{"service": "sts", "action": "AssumeRole", "kind": "error",
+        "status": 403, "code": "AccessDenied", "message": "refresh refused",
+        "after": 1, "count": 1000}])
+    cfg = role_config(conn)
+    with Clocks(sim, tmp_path, 60) as clocks:
+        env = env_for(sim, AWS_ACCESS_KEY_ID=KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET, **clocks.env())
+        r = conn.bt(["-c", cfg, "poll"], env=env, timeout=180)
+    assert r.rc == 77, r
+    assert r.out == ""
+    assert r.err.count("warning: cannot refresh the credentials: using the "
+        "current ones until they are about to expire") == 1, r.err
+    (issued, expires, key), = timeline(sim, "sts")
+    looks = calls(sim, "cloudtrail", "LookupEvents")
+    assert all(q["access_key_id"] == key and q["sim_time"] < expires
+        for q in looks)
+    # Signed after the refresh first failed, while the keys still lived.
+    assert any(issued + 600 < q["sim_time"] < expires - 60 for q in looks)
+    tries = calls(sim, "sts", "AssumeRole")[1:]
+    assert 2 <= len(tries) <= 300 / 15 + 4, len(tries)
+
+
+def test_credential_source_instance_metadata_profile(conn, sim, tmp_path):
+    sim.imds(enabled=True, role_name="web-01", account="555566667777")
+    sim.add_role(READER, trusted=["555566667777"])
+    want = generate(sim, "111122223333")
+    files = aws_files(tmp_path, "[profile ec2]\nrole_arn = %s\n"
+        "credential_source = Ec2InstanceMetadata\n" % READER)
+    env = env_for(sim, files, AWS_PROFILE="ec2",
+        AWS_EC2_METADATA_DISABLED=None)
+    r = conn(["poll"], env=env)
+    assert r.rc == 0, r
+    assert set(ids(r)) == want
+    assert len(calls(sim, "imds", "credentials")) == 1
+    # Without the instance metadata service the profile has nothing.
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    r = conn(["poll"], env=env)
+    assert r.rc == 77, r
+    assert r.err.splitlines()[:2] == [AUTH, "profile 'ec2': its "
+        "credential_source found no credentials"]

@@ -228,3 +228,46 @@ def test_readme_exit_codes_match_the_man_page():
     man = set(re.findall(r"^\.It (\d+)$", section(PAGE1, "EXIT STATUS"),
         re.M))
     assert readme == man
+
+
+def help_options():
+    outs = [binary_output("--help")]
+    outs += [binary_output("help", c) for c in commands_in_help()
+        if c != "help"]
+    longs, shorts = set(), set()
+    for out in outs:
+        longs |= set(re.findall(r"(?<![\w-])--([a-z][a-z-]+)", out))
+        shorts |= set(re.findall(r"(?<![\w-])-([a-zA-Z])\b", out))
+    return longs, shorts
+
+
+def test_every_option_of_the_man_page_is_in_help():
+    """The other way round: bedrock-trail.1 names no option that help
+    leaves out, so the two always agree."""
+    text = "\n".join(l for l in PAGE1.read_text().splitlines()
+        if not l.startswith(".\\\""))
+    # Options of bedrock-trail itself: leave out the other commands that
+    # the examples run (aws, systemctl, runuser, jq, ...).
+    own = re.sub(r"^\.Bd -literal.*?^\.Ed$", "", text, flags=re.S | re.M)
+    longs = set(re.findall(r"\bFl (?:\w , )?\\-([a-z][a-z-]+)", own))
+    shorts = set(re.findall(r"\bFl ([a-zA-Z]+)\b", own))
+    shorts = {c for s in shorts for c in s}
+    hl, hs = help_options()
+    assert longs - hl == set(), "in bedrock-trail.1 but not in help"
+    assert shorts - hs == set(), "in bedrock-trail.1 but not in help"
+    assert hl - longs == set(), "in help but not in bedrock-trail.1"
+
+
+@pytest.mark.parametrize("page", [PAGE1, PAGE5], ids=lambda p: p.name)
+def test_man_renders_without_a_troff_warning(page):
+    """groff, which man(1) uses, warns where mandoc does not: a word too
+    long for the line ("can't break line"), a quote nested wrongly."""
+    r = subprocess.run(["man", "-l", str(page)], capture_output=True,
+        text=True, env={"PATH": "/usr/bin:/bin", "MANWIDTH": "80",
+        "LANG": "C.UTF-8", "MAN_KEEP_FORMATTING": "0"}, timeout=60)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    text = re.sub(".\x08", "", r.stdout)
+    # It once rendered as (`90m, `24h, `7d, each quote closed at the end.
+    if page == PAGE1:
+        assert "(\u201890m\u2019, \u201824h\u2019, \u20187d\u2019)" in \
+            text.replace("\n", " ")

@@ -23,11 +23,19 @@ EXPECTED = {
     "usr/share/doc/bedrock-trail/examples/role-trust-policy.json": 0o644,
     "usr/share/doc/bedrock-trail/examples/bedrock-trail-poll.service": 0o644,
     "usr/share/doc/bedrock-trail/examples/bedrock-trail-poll.timer": 0o644,
+    "usr/share/doc/bedrock-trail/examples/bedrock-trail-alert.service":
+        0o644,
     "usr/share/doc/bedrock-trail/examples/logrotate.conf": 0o644,
     "usr/share/doc/bedrock-trail/examples/jq-recipes.md": 0o644,
     "usr/share/doc/bedrock-trail/examples/vector.toml": 0o644,
     "usr/share/doc/bedrock-trail/examples/discoveries.yaml": 0o644,
     "usr/share/doc/bedrock-trail/examples/vector-discoveries.toml": 0o644,
+    "usr/share/doc/bedrock-trail/examples/organization.yaml": 0o644,
+    "usr/share/doc/bedrock-trail/examples/org-management-policy.json": 0o644,
+    "usr/share/doc/bedrock-trail/examples/member-role-policy.json": 0o644,
+    "usr/share/doc/bedrock-trail/examples/member-role-trust-policy.json":
+        0o644,
+    "usr/share/doc/bedrock-trail/examples/member-role-stackset.yaml": 0o644,
     "usr/share/doc/bedrock-trail/examples/cron.d/bedrock-trail": 0o644,
 }
 
@@ -76,6 +84,11 @@ def test_install_then_uninstall(tmp_path, relative):
             src = rel.replace("usr/share/doc/bedrock-trail/", "")
         assert (dest / rel).read_bytes() == (REPO / src).read_bytes(), rel
 
+    # Its AccessDenied hint names the IAM policy where it was installed.
+    policy = b"/usr/share/doc/bedrock-trail/examples/iam-policy.json"
+    assert policy in (dest / "usr/bin/bedrock-trail").read_bytes()
+    assert (dest / policy.decode().lstrip("/")).is_file()
+
     # `man bedrock-trail` finds both pages where they were put.
     man = dest / "usr/share/man"
     for name, section in (("bedrock-trail", "1"),
@@ -86,7 +99,15 @@ def test_install_then_uninstall(tmp_path, relative):
         assert r.stdout.strip() == str(man / ("man" + section) /
             ("%s.%s" % (name, section)))
 
-    make("uninstall", "DESTDIR=" + destdir, "PREFIX=/usr")
+    r = make("uninstall", "DESTDIR=" + destdir, "PREFIX=/usr")
+    # It says what the set-up made that it leaves.
+    said = " ".join(r.stdout.split())
+    for left in ("/etc/cron.d/bedrock-trail", "/etc/logrotate.d/bedrock-trail",
+            "/etc/systemd/system", "the bedrock-trail user",
+            "/etc/bedrock-trail (config and key)",
+            "/var/lib/bedrock-trail (state and store)",
+            "/var/log/bedrock-trail (records)", "Tear-down in README.md"):
+        assert left in said, r.stdout
     files, dirs = tree(dest)
     assert files == {}
     assert dirs <= SHARED_DIRS, dirs - SHARED_DIRS

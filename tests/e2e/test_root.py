@@ -191,7 +191,7 @@ def test_a_file_root_took_over_is_a_config_error_naming_the_fix(svc):
     assert err == ("%s: cannot read the state file: Permission denied\n"
         "%s is owned by root:root with mode 0600, and bedrock-trail runs "
         "as %s\n"
-        "fix: chown %s:%s %s (as root), or run bedrock-trail as root\n" % (
+        "fix: chown %s:%s %s (as root)\n" % (
         svc.state, svc.state, USER, USER, group, svc.state))
 
 

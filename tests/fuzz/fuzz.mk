@@ -14,7 +14,7 @@ FUZZ_CFLAGS = $(ALL_CFLAGS) -Werror -O1 -g $(FUZZ_SAN)
 
 # A target is built only once the module it fuzzes has landed.
 FUZZ_TARGETS := fuzz_lookup_response fuzz_record fuzz_config \
-	fuzz_credstore fuzz_shared_credentials \
+	fuzz_credstore fuzz_shared_credentials fuzz_aws_profile \
 	$(if $(wildcard src/state.c),fuzz_state) \
 	$(if $(wildcard src/reportagg.c),fuzz_report_line) \
 	fuzz_sts_xml fuzz_credential_json
