@@ -180,7 +180,8 @@ walk_object(const cJSON *obj, const char *const *keys, size_t n,
 	const cJSON *c;
 	size_t i, left = n;
 
-	memset(items, 0, n * sizeof(*items));
+	for (i = 0; i < n; i++)
+		items[i] = NULL;
 	if (!cJSON_IsObject(obj))
 		return;
 	for (c = obj->child; c != NULL && left > 0; c = c->next) {
@@ -385,6 +386,9 @@ add_extra_fields(struct strbuf *sb, const cJSON *const *ev,
 		case EXTRA_INFERENCE_REGION:
 			add_string(sb, "inferenceRegion", as_string(member(
 			    as_object(ev[EV_ADDITIONAL]), "inferenceRegion")));
+			break;
+		case EXTRA_ACCOUNT_NAME:
+			add_string(sb, "accountName", opts->account_name);
 			break;
 		}
 	}
