@@ -284,6 +284,7 @@ report(struct child *c, const char *prog, int parsed)
 		snprintf(what, sizeof(what), "printed a Version other than 1");
 	else
 		snprintf(what, sizeof(what), "did not print credentials JSON");
+	log_error(CRED_AUTH_FAILED);
 	log_error("credential_process: %s %s%s%s", prog, what, sep, line);
 	return EX_NOPERM;
 }

@@ -387,6 +387,9 @@ add_extra_fields(struct strbuf *sb, const cJSON *const *ev,
 			add_string(sb, "inferenceRegion", as_string(member(
 			    as_object(ev[EV_ADDITIONAL]), "inferenceRegion")));
 			break;
+		case EXTRA_ACCOUNT_NAME:
+			add_string(sb, "accountName", opts->account_name);
+			break;
 		}
 	}
 }

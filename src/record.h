@@ -21,6 +21,7 @@ struct record_options {
 	const struct strlist *event_names;	/* empty: keep all */
 	const enum extra_field *extra_fields;
 	size_t nextra_fields;
+	const char *account_name;	/* accountName; NULL: null */
 };
 
 /* What the caller needs besides the line, to sort, dedupe and summarise. */

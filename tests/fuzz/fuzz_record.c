@@ -13,8 +13,8 @@
 static const enum extra_field extras[] = { EXTRA_INFERENCE_REGION,
 	EXTRA_SOURCE_IP, EXTRA_INFERENCE_REGION, EXTRA_USER_AGENT };
 static struct strlist names;
-static struct record_options opts[3] = { { NULL, NULL, 0 }, { NULL, extras, 4 },
-	{ &names, extras + 1, 1 } };
+static struct record_options opts[3] = { { NULL, NULL, 0, NULL },
+	{ NULL, extras, 4, NULL }, { &names, extras + 1, 1, NULL } };
 
 void
 fuzz_target_init(void)

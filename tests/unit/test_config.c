@@ -446,8 +446,8 @@ static void
 test_bad_extra_field(void)
 {
 	expect_error(FIX "bad_extra_field.yaml", FIX "bad_extra_field.yaml:1:27: "
-	    "unknown extra field 'sourceIp': use sourceIPAddress, userAgent "
-	    "or inferenceRegion\n");
+	    "unknown extra field 'sourceIp': use sourceIPAddress, userAgent, "
+	    "inferenceRegion or accountName\n");
 }
 
 static void

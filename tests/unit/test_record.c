@@ -21,8 +21,8 @@
 static const enum extra_field all_extras[] = {
 	EXTRA_USER_AGENT, EXTRA_INFERENCE_REGION, EXTRA_SOURCE_IP,
 };
-static const struct record_options opts_plain = { NULL, NULL, 0 };
-static const struct record_options opts_extras = { NULL, all_extras, 3 };
+static const struct record_options opts_plain = { NULL, NULL, 0, NULL };
+static const struct record_options opts_extras = { NULL, all_extras, 3, NULL };
 
 static char *
 slurp(const char *path, size_t *len)
@@ -439,7 +439,7 @@ static void
 test_event_names_filter(void)
 {
 	struct strlist names = { 0 };
-	struct record_options o = { &names, NULL, 0 };
+	struct record_options o = { &names, NULL, 0, NULL };
 	struct record rec = { 0 };
 
 	/* An empty list keeps everything. */
@@ -469,7 +469,7 @@ test_extra_field_configured_twice_is_output_once(void)
 	static const enum extra_field twice[] = {
 		EXTRA_SOURCE_IP, EXTRA_USER_AGENT, EXTRA_SOURCE_IP,
 	};
-	struct record_options o = { NULL, twice, 3 };
+	struct record_options o = { NULL, twice, 3, NULL };
 	struct record rec = { 0 };
 	const char *p;
 
