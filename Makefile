@@ -91,7 +91,9 @@ DOC_EXAMPLES = config.yaml service-config.yaml iam-policy.json \
 	role-trust-policy.json \
 	bedrock-trail-poll.service bedrock-trail-poll.timer \
 	bedrock-trail-alert.service logrotate.conf \
-	jq-recipes.md vector.toml discoveries.yaml vector-discoveries.toml
+	jq-recipes.md vector.toml discoveries.yaml vector-discoveries.toml \
+	organization.yaml org-management-policy.json member-role-policy.json \
+	member-role-trust-policy.json member-role-stackset.yaml
 
 install: bedrock-trail
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5

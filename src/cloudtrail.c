@@ -20,6 +20,7 @@
     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 #define CONTENT_TYPE "application/x-amz-json-1.1"
 #define BACKOFF_BASE 0.5	/* seconds before the second attempt */
+#define CT_MAX_RATE 100	/* max_requests_per_second's upper bound */
 #define BACKOFF_CAP 20.0
 
 struct ct_client {
@@ -32,6 +33,9 @@ struct ct_client {
 	int max_attempts;
 	double interval;	/* seconds between request starts */
 	double next_start;	/* monotonic time the limiter allows next */
+	/* When the last `window` requests finished (a ring), for arrivals. */
+	double done[CT_MAX_RATE];
+	size_t window, ndone;
 	double deadline;	/* monotonic; 0: none */
 	unsigned long requests;
 	const char *endpoint_from;	/* cfg's, for messages */
@@ -70,6 +74,10 @@ ct_client_new(const struct config *cfg, const struct credentials *creds,
 	 * limit even when one request leaves late and the next on time.
 	 */
 	c->interval = 1.02 / cfg->max_requests_per_second;
+	c->window = cfg->max_requests_per_second >= 1 ?
+	    (size_t)cfg->max_requests_per_second : 1;
+	if (c->window > CT_MAX_RATE)
+		c->window = CT_MAX_RATE;
 	return c;
 }
 
@@ -199,13 +207,22 @@ refresh_error(int rc, struct ct_error *err)
 	    "and could not be fetched again (see above)");
 }
 
+/*
+ * Spacing departures is not enough: a request slowed on its way arrives
+ * next to the one after it. So a request also waits until the one
+ * `window` (the rate) before it finished a second ago: AWS received that
+ * one before it answered, and this one after it is sent, so no second at
+ * AWS ever sees more than the rate, however the network delays them.
+ */
 static void
 wait_for_slot(struct ct_client *c)
 {
-	double now = monotonic_now();
+	double now = monotonic_now(), at = c->next_start;
 
-	if (c->next_start > now)
-		sleep_seconds(c->next_start - now);
+	if (c->ndone >= c->window && c->done[c->ndone % c->window] + 1.0 > at)
+		at = c->done[c->ndone % c->window] + 1.0;
+	if (at > now)
+		sleep_seconds(at - now);
 	now = monotonic_now();
 	c->next_start = now + c->interval;
 }
@@ -312,6 +329,7 @@ ct_lookup(struct ct_client *c, const struct ct_query *q, struct ct_page *page,
 			break;
 		}
 		krc = send_signed(c, &k, body, len, &resp, &f);
+		c->done[c->ndone++ % c->window] = monotonic_now();
 		credentials_clear(&k);
 		if (krc == -1) {
 			signing_error(err);

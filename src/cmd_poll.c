@@ -1,8 +1,9 @@
 /*
- * poll: for each region, concurrently, fetch the window since the cursor;
- * then, region by region, write its records oldest first and advance its
- * cursor (SPEC section 3). A region that fails writes nothing and keeps
- * its cursor; the others go on.
+ * poll: for each unit (account x region, SPEC sections 3 and 7), on a
+ * bounded pool of threads, fetch the window since the unit's cursor; then,
+ * one unit at a time, write its records oldest first and advance its
+ * cursor. A unit that fails writes nothing and keeps its cursor; the
+ * others go on; the exit status is the worst unit's.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "policy.h"
 #include "regions.h"
 #include "state.h"
+#include "units.h"
 #include "util.h"
 #include "window.h"
 
@@ -28,12 +30,15 @@ struct poll {
 	struct credentials creds;
 	struct state state;
 	bool use_state;		/* false for a --since/--until window */
+	bool progress;		/* the progress line is on the terminal */
 	int lock_fd;
 	struct output out;
 	bool discover;		/* discoveries_output is open as dout */
 	struct output dout;
-	struct fetch_job *jobs;
-	size_t njobs;
+	struct units units;
+	pthread_mutex_t commit;	/* the outputs and the state: one batch */
+	atomic_size_t done;	/* units finished, for the progress line */
+	atomic_ulong pages, events;
 	time_t now;
 	double started;		/* monotonic: max_run_time counts from here */
 	time_t since, until;	/* the one-off window */
@@ -44,8 +49,8 @@ struct poll {
  * lookback), or the one-off window; never older than CloudTrail keeps.
  */
 static void
-region_window(const struct poll *p, const struct region_state *rs,
-    struct fetch_job *job)
+unit_window(const struct poll *p, const struct region_state *rs,
+    const char *label, struct fetch_job *job)
 {
 	time_t oldest;
 	char a[32], b[32];
@@ -62,7 +67,7 @@ region_window(const struct poll *p, const struct region_state *rs,
 		return;
 	log_warn("%s: CloudTrail keeps 90 days of events: the window starts "
 	    "at %s instead of %s, and the events between were skipped",
-	    job->region, time_format_iso8601(oldest, a, sizeof(a)),
+	    label, time_format_iso8601(oldest, a, sizeof(a)),
 	    time_format_iso8601(job->start, b, sizeof(b)));
 	job->start = oldest;
 }
@@ -82,8 +87,8 @@ recover(struct poll *p)
 	if ((rc = disc_output_recover(&pa->disc, applied)) != 0)
 		return rc;
 	if (applied)
-		state_region_move(state_region(&p->state, pa->after.region),
-		    &pa->after);
+		state_region_move(state_region(&p->state, pa->after.account,
+		    pa->after.region), &pa->after);
 	if (applied && pa->has_inventory)
 		inventory_move(&p->state.inventory, &pa->inventory);
 	log_verbose("recovered an interrupted append to %s (%s)", pa->output,
@@ -92,88 +97,34 @@ recover(struct poll *p)
 	return state_save(p->cfg->state_file, &p->state);
 }
 
+/* Every unit's state entry first: adding one may move the others. */
 static void
-setup_jobs(struct poll *p)
+setup_units(struct poll *p)
 {
-	double deadline = p->started + (double)p->cfg->max_run_time;
-
-	p->njobs = p->cfg->regions.n;
-	p->jobs = xcalloc(p->njobs, sizeof(*p->jobs));
-	/* Every region's entry first: adding one may move the others. */
-	for (size_t i = 0; p->use_state && i < p->njobs; i++)
-		state_region(&p->state, p->cfg->regions.v[i]);
-	for (size_t i = 0; i < p->njobs; i++) {
-		struct fetch_job *job = &p->jobs[i];
-		struct region_state *rs = NULL;
-
-		job->cfg = p->cfg;
-		job->creds = &p->creds;
-		job->region = p->cfg->regions.v[i];
-		job->deadline = deadline;
-		if (p->use_state) {
-			rs = state_region(&p->state, job->region);
-			job->emitted = &rs->seen;
-		}
-		log_set_context(NULL, job->region);
-		region_window(p, rs, job);
-		log_set_context(NULL, NULL);
-	}
+	for (size_t i = 0; p->use_state && i < p->units.n; i++)
+		state_region(&p->state, p->units.v[i].account->id,
+		    p->units.v[i].region);
 }
 
-/* Shows, on a terminal, how far each region has come. */
+/* Shows, on a terminal, how far the poll has come. */
 static void
-show_progress(const struct poll *p, bool final)
+show_progress(void *arg)
 {
+	const struct poll *p = arg;
 	struct strbuf sb = { 0 };
 
 	strbuf_adds(&sb, "\r\033[K");
-	for (size_t i = 0; !final && i < p->njobs; i++) {
-		unsigned long pages = atomic_load(&p->jobs[i].pages);
-		unsigned long events = atomic_load(&p->jobs[i].events);
+	if (arg != NULL) {
+		unsigned long pages = atomic_load(&p->pages);
+		unsigned long events = atomic_load(&p->events);
 
-		strbuf_addf(&sb, "%s%s: %lu %s, %lu %s", i ? "; " : "",
-		    p->jobs[i].region, pages, log_plural(pages, "page",
-		    "pages"), events, log_plural(events, "event", "events"));
+		strbuf_addf(&sb, "%zu of %zu units done, %lu %s, %lu %s",
+		    atomic_load(&p->done), p->units.n, pages,
+		    log_plural(pages, "page", "pages"), events,
+		    log_plural(events, "event", "events"));
 	}
 	(void)!write(STDERR_FILENO, sb.buf, sb.len);
 	strbuf_free(&sb);
-}
-
-static bool
-all_done(const struct poll *p)
-{
-	for (size_t i = 0; i < p->njobs; i++)
-		if (!atomic_load(&p->jobs[i].done))
-			return false;
-	return true;
-}
-
-/* Each region has its own rate limit at AWS: fetch them side by side. */
-static int
-fetch_all(struct poll *p)
-{
-	pthread_t *threads = xcalloc(p->njobs, sizeof(*threads));
-	bool progress = isatty(STDERR_FILENO) && log_get_level() != LOG_QUIET;
-	size_t started;
-	int rc = 0;
-
-	for (started = 0; started < p->njobs; started++)
-		if (pthread_create(&threads[started], NULL, fetch_region,
-		    &p->jobs[started]) != 0) {
-			log_error("cannot start a thread");
-			rc = EX_OSERR;
-			break;
-		}
-	while (progress && rc == 0 && !all_done(p)) {
-		show_progress(p, false);
-		sleep_seconds(0.25);
-	}
-	if (progress)
-		show_progress(p, true);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
-	return rc;
 }
 
 struct drain_ctx {
@@ -223,6 +174,7 @@ render(struct poll *p, struct fetch_job *job, struct batch *b,
 	if (p->use_state)
 		discoveries_begin(d, p->cfg, &p->state.inventory, job->region);
 	after->region = xstrdup(job->region);
+	after->account = NULL;
 	after->has_cursor = true;
 	after->cursor = job->end;
 	if ((rc = batch_begin(b)) != 0)
@@ -315,6 +267,7 @@ append_file(struct poll *p, struct batch *b, struct region_state *after,
 		.ino = p->out.ino, .offset = offset, .length = b->length };
 	memcpy(pa->sha256, b->sha256, sizeof(pa->sha256));
 	state_region_move(&pa->after, after);
+	pa->after.account = xstrdup(rs->account);
 	pa->after.region = xstrdup(rs->region);
 	if ((rc = pending_discoveries(p, d)) != 0 ||
 	    (rc = state_save(p->cfg->state_file, &p->state)) != 0)
@@ -336,8 +289,9 @@ out:
 }
 
 static int
-write_region(struct poll *p, struct fetch_job *job, struct discoveries *d)
+write_unit(struct poll *p, struct unit *u, struct discoveries *d)
 {
+	struct fetch_job *job = &u->job;
 	struct batch b = BATCH_INIT;
 	struct region_state after = { 0 };
 	struct region_state *rs;
@@ -355,7 +309,7 @@ write_region(struct poll *p, struct fetch_job *job, struct discoveries *d)
 		rc = b.length > 0 ? output_append(&p->out, &b) : 0;
 		goto out;
 	}
-	rs = state_region(&p->state, job->region);
+	rs = state_region(&p->state, u->account->id, job->region);
 	if (b.length > 0 && p->out.path != NULL) {
 		rc = append_file(p, &b, &after, rs, d);
 		goto out;
@@ -380,9 +334,10 @@ out:
  * counted as fetched, then as written, already written or filtered out.
  */
 static void
-summarise(const struct poll *p, const struct fetch_job *job,
+summarise(const struct poll *p, const struct unit *u,
     const struct discoveries *d)
 {
+	const struct fetch_job *job = &u->job;
 	struct log_figures f = { .pages = atomic_load(&job->pages),
 		.fetched = job->fetched, .written = spool_count(job->spool),
 		.already = job->skipped, .models = job->models.count,
@@ -401,8 +356,9 @@ summarise(const struct poll *p, const struct fetch_job *job,
 		snprintf(more + strlen(more), sizeof(more) - strlen(more),
 		    ", %lu %s outside the model policy", d->outside,
 		    log_plural(d->outside, "call", "calls"));
-	log_summary(&f, "%s: %s to %s, %lu %s, %lu %s fetched, %lu written, "
-	    "%lu already written%s, %zu %s, %zu %s%s, %.1f s", job->region,
+	log_summary(&f, "%s%s: %s to %s, %lu %s, %lu %s fetched, %lu written, "
+	    "%lu already written%s, %zu %s, %zu %s%s, %.1f s",
+	    p->progress ? "\r\033[K" : "", u->label,
 	    time_format_iso8601(job->start, a, sizeof(a)),
 	    time_format_iso8601(job->end, b, sizeof(b)),
 	    f.pages, log_plural(f.pages, "page", "pages"),
@@ -468,7 +424,7 @@ open_discoveries(struct poll *p)
 	return 0;
 }
 
-/* Takes the lock, loads the state and settles an interrupted append. */
+/* Takes the lock and loads the state. */
 static int
 open_state(struct poll *p)
 {
@@ -480,54 +436,109 @@ open_state(struct poll *p)
 		return rc;
 	if ((rc = state_load(p->cfg->state_file, &p->state)) != 0)
 		return rc;
-	if ((rc = recover(p)) != 0)
-		return rc;
 	/*
-	 * Prove now that the state can be written: records on stdout cannot
-	 * be taken back if the state then failed to move past them.
+	 * Prove now, before any request, that the state can be written; a
+	 * version 1 file is first written once it has its account.
 	 */
+	if (p->state.version == 1)
+		return 0;
 	return state_save(p->cfg->state_file, &p->state);
 }
 
 /*
- * With `regions: all`, an opt-in region the account has not enabled is
- * not a failure: there is nothing to poll there.
+ * Gives a single-account state file to the credentials' own account,
+ * settles an interrupted append, and proves that the state can be
+ * written: records on stdout cannot be taken back if the state then
+ * failed to move past them.
  */
-static bool
-skip_disabled(const struct config *cfg, const char *region,
-    const struct ct_error *err)
+static int
+settle_state(struct poll *p)
 {
-	if (!cfg->regions_all || !regions_not_enabled(region, err->code))
-		return false;
-	log_info("%s: skipped: an opt-in region this account has not "
-	    "enabled (%s)", region, err->code);
-	return true;
+	bool upgrade = p->state.version == 1;
+	int rc;
+
+	if (!p->use_state || p->units.self == NULL)
+		return 0;
+	if ((rc = state_adopt(p->cfg->state_file, &p->state,
+	    p->units.self)) != 0 || (rc = recover(p)) != 0)
+		return rc;
+	/* open_state proved the others writable; a version 1 file, now. */
+	return upgrade ? state_save(p->cfg->state_file, &p->state) : 0;
 }
 
-/* Writes each region that fetched everything; the first failure decides. */
-static int
-write_all_regions(struct poll *p)
+/* The log lines' fields: the account only when there are several. */
+static void
+unit_context(const struct poll *p, const struct unit *u)
 {
-	int status = 0, rc;
+	log_set_context(p->units.many ? u->account->id : NULL, u->region);
+}
 
-	for (size_t i = 0; i < p->njobs; i++) {
-		struct fetch_job *job = &p->jobs[i];
-		struct discoveries d = { 0 };
+/* One unit, in a worker thread: fetch, then commit under the lock. */
+static void
+poll_unit(struct unit *u, void *arg)
+{
+	struct poll *p = arg;
+	const struct credentials *creds;
+	struct region_state *rs = NULL;
+	struct discoveries d = { 0 };
+	struct ct_error err;
 
-		log_set_context(NULL, job->region);
-		rc = job->status;
-		if (rc != 0 && skip_disabled(p->cfg, job->region, &job->err))
-			continue;
-		if (rc != 0)
-			ct_report_error(job->region, &job->err, false);
-		else if ((rc = write_region(p, job, &d)) == 0)
-			summarise(p, job, &d);
-		discoveries_free(&d);
-		log_set_context(NULL, NULL);
-		if (rc != 0 && status == 0)
-			status = rc;
+	unit_context(p, u);
+	if ((creds = units_credentials(p->cfg, &p->creds, u->account,
+	    &err)) == NULL) {
+		units_fail(u, &err);
+		goto out;
 	}
-	return status;
+	u->job.cfg = p->cfg;
+	u->job.creds = creds;
+	u->job.region = u->region;
+	u->job.account_name = u->account->name;
+	u->job.deadline = p->started + (double)p->cfg->max_run_time;
+	if (p->use_state) {
+		rs = state_find(&p->state, u->account->id, u->region);
+		u->job.emitted = &rs->seen;
+	}
+	unit_window(p, rs, u->label, &u->job);
+	fetch_region(&u->job);
+	unit_context(p, u);
+	atomic_fetch_add(&p->pages, atomic_load(&u->job.pages));
+	atomic_fetch_add(&p->events, atomic_load(&u->job.events));
+	if (u->job.status != 0) {
+		units_fail(u, &u->job.err);
+		goto out;
+	}
+	/* Without its account a unit cannot be committed: say why. */
+	if (p->use_state && u->account->id == NULL) {
+		units_fail(u, &p->units.self_err);
+		goto out;
+	}
+	pthread_mutex_lock(&p->commit);
+	if ((u->status = write_unit(p, u, &d)) == 0)
+		summarise(p, u, &d);
+	pthread_mutex_unlock(&p->commit);
+out:
+	discoveries_free(&d);
+	log_set_context(NULL, NULL);
+	/* A thousand units must not hold a thousand spools open. */
+	fetch_job_free(&u->job);
+	u->job.spool = NULL;
+	atomic_fetch_add(&p->done, 1);
+}
+
+static int
+poll_units(struct poll *p)
+{
+	int rc;
+
+	p->progress = isatty(STDERR_FILENO) && log_get_level() != LOG_QUIET;
+	setup_units(p);
+	pthread_mutex_init(&p->commit, NULL);
+	rc = units_run(&p->units, p->cfg->max_concurrency, poll_unit,
+	    p->progress ? show_progress : NULL, p);
+	if (p->progress)
+		show_progress(NULL);
+	pthread_mutex_destroy(&p->commit);
+	return rc != 0 ? rc : units_report(&p->units);
 }
 
 int
@@ -542,15 +553,13 @@ cmd_poll(struct cli *cli, struct config *cfg)
 	    (rc = credentials_resolve(cfg, &p.creds)) != 0 ||
 	    (rc = config_default_regions(cfg, &p.creds.regions)) != 0 ||
 	    (rc = output_open(cfg->output, &p.out)) != 0 ||
-	    (rc = open_discoveries(&p)) != 0)
+	    (rc = open_discoveries(&p)) != 0 ||
+	    (rc = units_plan(cfg, &p.creds, &p.units)) != 0 ||
+	    (rc = settle_state(&p)) != 0)
 		goto out;
-	setup_jobs(&p);
-	if ((rc = fetch_all(&p)) == 0)
-		rc = write_all_regions(&p);
+	rc = poll_units(&p);
 out:
-	for (size_t i = 0; i < p.njobs; i++)
-		fetch_job_free(&p.jobs[i]);
-	free(p.jobs);
+	units_free(&p.units);
 	output_close(&p.out);
 	if (p.discover)
 		output_close(&p.dout);

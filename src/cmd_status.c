@@ -63,6 +63,11 @@ status_stat(struct status_file *f, const char *path)
 		snprintf(f->mode, sizeof(f->mode), "%s", strerror(errno));
 }
 
+/*
+ * One account: status sends no request, so it cannot ask whose the
+ * credentials are; the state's entry for the region is the account's
+ * (a state file of one account, as single-account polls write).
+ */
 static const struct region_state *
 status_region(const struct status *s, const char *region)
 {
@@ -80,6 +85,52 @@ status_window(const struct status *s, const struct region_state *rs,
 	*start = window_clamp(window_start(rs, s->cfg->overlap,
 	    s->cfg->first_poll_lookback, s->now), s->now);
 	*end = s->now;
+}
+
+static void
+status_print_unit(const struct status *s, const struct region_state *rs,
+    const char *indent)
+{
+	char a[32], b[32], c[32];
+	time_t start, end;
+
+	status_window(s, rs, &start, &end);
+	if (rs->has_cursor)
+		time_format_iso8601(rs->cursor, a, sizeof(a));
+	printf("%s%s: %s%s, next poll %s to %s\n", indent, rs->region,
+	    rs->has_cursor ? "cursor " : "never polled",
+	    rs->has_cursor ? a : "", time_format_iso8601(start, b, sizeof(b)),
+	    time_format_iso8601(end, c, sizeof(c)));
+}
+
+/* Many accounts: what the state knows, grouped by account. */
+static void
+status_print_accounts(const struct status *s)
+{
+	const struct state *st = &s->state;
+
+	if (s->state_status != 0) {
+		printf("cursors unknown (the state file cannot be read)\n");
+		return;
+	}
+	if (st->nregions == 0)
+		printf("no account polled yet\n");
+	for (size_t i = 0; i < st->nregions; i++) {
+		const char *acct = st->regions[i].account;
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(st->regions[j].account ? st->regions[j]
+			    .account : "", acct ? acct : "") == 0)
+				break;
+		if (j < i)
+			continue;
+		printf("account %s:\n", acct ? acct : "(the credentials' own)");
+		for (j = i; j < st->nregions; j++)
+			if (strcmp(st->regions[j].account ? st->regions[j]
+			    .account : "", acct ? acct : "") == 0)
+				status_print_unit(s, &st->regions[j], "  ");
+	}
 }
 
 static const char *
@@ -133,6 +184,10 @@ status_print_text(const struct status *s)
 	printf("state file:   %s\n", cfg->state_file);
 	printf("output:       %s\n", strcmp(cfg->output, "-") == 0 ?
 	    "standard output" : cfg->output);
+	if (config_many_accounts(cfg)) {
+		status_print_accounts(s);
+		return;
+	}
 	for (size_t i = 0; i < cfg->regions.n; i++) {
 		const struct region_state *rs =
 		    status_region(s, cfg->regions.v[i]);

@@ -17,6 +17,25 @@ enum extra_field {
 	EXTRA_SOURCE_IP,	/* "sourceIPAddress" */
 	EXTRA_USER_AGENT,	/* "userAgent" */
 	EXTRA_INFERENCE_REGION,	/* "inferenceRegion" */
+	EXTRA_ACCOUNT_NAME,	/* "accountName": ListAccounts or accounts[] */
+};
+
+/* One entry of `accounts:` (SPEC section 7). */
+struct account_config {
+	char *id;		/* 12 digits */
+	char *role_arn;		/* NULL: arn:PARTITION:iam::ID:role/ROLE_NAME */
+	char *external_id;	/* NULL: none sent */
+	char *name;		/* NULL: from ListAccounts, if any */
+	struct strlist regions;	/* empty: the top-level regions */
+	bool regions_all;
+};
+
+/* `organization:`: the accounts come from Organizations ListAccounts. */
+struct org_config {
+	bool enabled;
+	struct strlist include;	/* empty: every ACTIVE account */
+	struct strlist exclude;
+	bool include_self;	/* the credentials' own account; default true */
 };
 
 /* What the command line said; NULL / 0 where it said nothing. */
@@ -59,9 +78,17 @@ struct config {
 	double max_requests_per_second;
 	int max_attempts;
 	long timeout;		/* seconds */
+	struct account_config *accounts;
+	size_t naccounts;
+	struct org_config organization;
+	char *role_name;	/* member accounts' role, for both above */
+	int max_concurrency;	/* units (account x region) polled at once */
 	long max_run_time;	/* seconds: poll stops unfinished regions then */
 	char *log_format;	/* "text" or "json"; NULL: text */
 };
+
+/* Many accounts: `accounts:` or `organization:` is set. */
+bool config_many_accounts(const struct config *cfg);
 
 /*
  * Fills cfg from the defaults (root or XDG paths, by geteuid()), the file

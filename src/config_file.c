@@ -29,6 +29,9 @@ enum key_kind {
 	KEY_URL,
 	KEY_RATE,
 	KEY_ATTEMPTS,
+	KEY_CONCURRENCY,
+	KEY_ACCOUNTS,
+	KEY_ORGANIZATION,
 };
 
 struct config_key {
@@ -70,6 +73,10 @@ static const struct config_key config_keys[] = {
 	D("timeout", timeout, 1, 3600, "60s", "between 1s and 1h"),
 	D("max_run_time", max_run_time, 1, 86400, "6h", "between 1s and 1d"),
 	K("extra_fields", KEY_EXTRA, extra_fields),
+	K("accounts", KEY_ACCOUNTS, accounts),
+	K("organization", KEY_ORGANIZATION, organization),
+	K("role_name", KEY_STRING, role_name),
+	K("max_concurrency", KEY_CONCURRENCY, max_concurrency),
 	K("log_format", KEY_STRING, log_format),
 };
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -80,21 +87,11 @@ static const char *const extra_names[] = {
 	[EXTRA_SOURCE_IP] = "sourceIPAddress",
 	[EXTRA_USER_AGENT] = "userAgent",
 	[EXTRA_INFERENCE_REGION] = "inferenceRegion",
+	[EXTRA_ACCOUNT_NAME] = "accountName",
 };
 #define NEXTRA (sizeof(extra_names) / sizeof(extra_names[0]))
 
-/* One file being read: problems are counted, not fatal, to report them all. */
-struct config_parse {
-	const char *file;
-	yaml_document_t *doc;
-	struct config *cfg;
-	int nerr;
-};
-
-static void config_error_at(struct config_parse *, yaml_mark_t,
-    const char *, ...) __attribute__((format(printf, 3, 4)));
-
-static void
+void
 config_error_at(struct config_parse *p, yaml_mark_t mark, const char *fmt,
     ...)
 {
@@ -147,7 +144,7 @@ config_region_valid(const char *s)
 	return false;
 }
 
-static bool
+bool
 config_is_null(const yaml_node_t *n)
 {
 	const char *v;
@@ -161,7 +158,7 @@ config_is_null(const yaml_node_t *n)
 }
 
 /* The text of a scalar, or NULL after saying "'KEY' must be WANT". */
-static const char *
+const char *
 config_scalar(struct config_parse *p, const yaml_node_t *n, const char *key,
     const char *want)
 {
@@ -199,7 +196,8 @@ config_list_item(struct config_parse *p, const struct config_key *k,
 			break;
 	if (i == NEXTRA) {
 		config_error_at(p, n->start_mark, "unknown extra field '%s': "
-		    "use sourceIPAddress, userAgent or inferenceRegion",
+		    "use sourceIPAddress, userAgent, inferenceRegion or "
+		    "accountName",
 		    log_clean(buf, sizeof(buf), s));
 		return;
 	}
@@ -285,19 +283,25 @@ config_number(struct config_parse *p, const struct config_key *k,
     const yaml_node_t *n)
 {
 	bool rate = k->kind == KEY_RATE;
-	const char *want = rate ? "a number greater than 0 and at most 100" :
-	    "a whole number from 1 to 20";
+	long max = k->kind == KEY_CONCURRENCY ? 256 : 20;
+	char want[64];
 	const char *s;
 	char *end;
 	double v;
 
+	if (rate)
+		snprintf(want, sizeof(want), "a number greater than 0 and at "
+		    "most 100");
+	else
+		snprintf(want, sizeof(want), "a whole number from 1 to %ld",
+		    max);
 	if ((s = config_scalar(p, n, k->name, want)) == NULL)
 		return;
 	v = strtod(s, &end);
 	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 	    strspn(s, rate ? "0123456789." : "0123456789") != strlen(s) ||
 	    *s == '.' || *end != '\0' ||
-	    (rate ? !(v > 0 && v <= 100) : !(v >= 1 && v <= 20))) {
+	    (rate ? !(v > 0 && v <= 100) : !(v >= 1 && v <= (double)max))) {
 		config_error_at(p, n->start_mark, "'%s' must be %s", k->name,
 		    want);
 		return;
@@ -305,7 +309,7 @@ config_number(struct config_parse *p, const struct config_key *k,
 	if (rate)
 		p->cfg->max_requests_per_second = v;
 	else
-		p->cfg->max_attempts = (int)v;
+		*(int *)((char *)p->cfg + k->off) = (int)v;
 }
 
 static void
@@ -358,7 +362,14 @@ config_value(struct config_parse *p, const struct config_key *k,
 		break;
 	case KEY_RATE:
 	case KEY_ATTEMPTS:
+	case KEY_CONCURRENCY:
 		config_number(p, k, n);
+		break;
+	case KEY_ACCOUNTS:
+		config_accounts(p, n);
+		break;
+	case KEY_ORGANIZATION:
+		config_organization(p, n);
 		break;
 	}
 }

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include <yaml.h>
+
 #include "config.h"
 
 #define REGION_HINT	"use a region code such as us-east-1"
@@ -31,5 +33,27 @@ int config_read_file(struct config *cfg, const char *path, bool must_exist);
 const char *config_url_problem(const char *url, char *buf, size_t size);
 /* config_url_problem(url) == NULL, for callers that give their own words. */
 bool config_url_valid(const char *url);
+
+/* One file being read: problems are counted, not fatal, to report them all. */
+struct config_parse {
+	const char *file;
+	yaml_document_t *doc;
+	struct config *cfg;
+	int nerr;
+};
+
+/* "FILE:LINE:COL: message", counted in p->nerr. */
+void config_error_at(struct config_parse *, yaml_mark_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+bool config_is_null(const yaml_node_t *);
+/* The text of a scalar, or NULL after saying "'KEY' must be WANT". */
+const char *config_scalar(struct config_parse *, const yaml_node_t *,
+    const char *key, const char *want);
+
+/* config_accounts.c: the keys of many accounts (SPEC section 7). */
+void config_accounts(struct config_parse *, const yaml_node_t *);
+void config_organization(struct config_parse *, const yaml_node_t *);
+/* After the file: every account has a role to assume. */
+int config_accounts_check(const struct config *);
 
 #endif

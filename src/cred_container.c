@@ -181,8 +181,11 @@ fetch(const char *url, const char *ca_bundle, struct credentials *out)
 	if (rc == 0) {
 		out->source = CRED_CONTAINER;
 		out->origin = xstrdup(url);
-	} else if (rc != EX_CONFIG)
+	} else if (rc != EX_CONFIG) {
+		if (rc == EX_NOPERM)
+			log_error(CRED_AUTH_FAILED);
 		log_error("container credentials: %s %s", url, why);
+	}
 	return rc;
 }
 

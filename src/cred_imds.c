@@ -99,13 +99,25 @@ imds_request(struct imds *m, const char *method, const char *path,
 		free(url);
 		return 0;
 	}
-	if (f != HTTP_OK && !m->explicit && (f == HTTP_TIMEOUT ||
-	    f == HTTP_CONNECT)) {
-		log_verbose("instance metadata: %s %s: %s", method, url,
-		    resp->error);
+	/*
+	 * Not on EC2, or (403, 404, 405 to the token PUT) an instance whose
+	 * metadata service is off or IMDSv1-only, which we never use: the
+	 * chain goes on, as botocore's does.
+	 */
+	if (!m->explicit && ((f == HTTP_TIMEOUT || f == HTTP_CONNECT) ||
+	    (f == HTTP_OK && strcmp(method, "PUT") == 0 &&
+	    (resp->status == 403 || resp->status == 404 ||
+	    resp->status == 405)))) {
+		log_verbose("instance metadata: %s %s: %s (HTTP %ld)", method,
+		    url, resp->error, f == HTTP_OK ? resp->status : 0L);
+		if (f == HTTP_OK)
+			http_response_free(resp);
 		free(url);
 		return CRED_ABSENT;
 	}
+	if (f == HTTP_OK && (resp->status == 401 || resp->status == 403 ||
+	    resp->status == 404))
+		log_error(CRED_AUTH_FAILED);
 	if (f != HTTP_OK)
 		log_error("instance metadata: %s %s failed: %s", method, url,
 		    resp->error);

@@ -109,7 +109,8 @@ pipe_cloexec(int p[2])
 /*
  * The program as execvp would find it, looked up here rather than by
  * posix_spawnp so that "not found" is an error we can name, not an exit
- * status 127 some C libraries (and valgrind) turn it into. 0 or errno.
+ * status 127 some C libraries (and valgrind) turn it into. 0 and *path
+ * set, or -1 and errno.
  */
 static int
 find_program(const char *name, char **path)
@@ -119,7 +120,7 @@ find_program(const char *name, char **path)
 
 	if (strchr(name, '/') != NULL) {
 		if (access(name, X_OK) == -1)
-			return errno;
+			return -1;
 		*path = xstrdup(name);
 		return 0;
 	}
@@ -137,8 +138,10 @@ find_program(const char *name, char **path)
 			return 0;
 		free(*path);
 		*path = NULL;
-		if (*end == '\0')
-			return ENOENT;
+		if (*end == '\0') {
+			errno = ENOENT;
+			return -1;
+		}
 	}
 }
 
@@ -151,8 +154,10 @@ spawn(const struct strlist *argv, struct child *c)
 	char **args = xcalloc(argv->n + 1, sizeof(*args)), *path = NULL;
 
 	memcpy(args, argv->v, argv->n * sizeof(*args));
-	if ((rc = find_program(args[0], &path)) != 0)
+	if (find_program(args[0], &path) == -1) {
+		rc = errno;
 		goto out;
+	}
 	if (pipe_cloexec(po) == -1 || pipe_cloexec(pe) == -1) {
 		rc = errno;
 		goto out;
@@ -279,6 +284,7 @@ report(struct child *c, const char *prog, int parsed)
 		snprintf(what, sizeof(what), "printed a Version other than 1");
 	else
 		snprintf(what, sizeof(what), "did not print credentials JSON");
+	log_error(CRED_AUTH_FAILED);
 	log_error("credential_process: %s %s%s%s", prog, what, sep, line);
 	return EX_NOPERM;
 }

@@ -24,6 +24,7 @@
 
 #include "cred_ini.h"
 #include "cred_plan.h"
+#include "cred_providers.h"
 #include "log.h"
 #include "util.h"
 
@@ -321,7 +322,7 @@ static int
 report_mfa(const char *profile, const char *serial, const char *role_arn,
     const char *source)
 {
-	log_error("Invalid credentials or insufficient permissions");
+	log_error(CRED_AUTH_FAILED);
 	log_error("profile '%s' needs an MFA code (mfa_serial %s), which "
 	    "nobody can type when bedrock-trail runs from cron", profile,
 	    serial);

@@ -23,6 +23,9 @@
 
 #define CRED_ABSENT	1
 
+/* SPEC section 5's first line of every 77, before a provider's own words. */
+#define CRED_AUTH_FAILED "Invalid credentials or insufficient permissions"
+
 /*
  * AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME), or
  * the same from a profile (token_file, role_arn, session_name non-NULL

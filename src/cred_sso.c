@@ -45,6 +45,7 @@ cache_path(const struct cred_sso *s)
 static int
 need_login(const char *profile, const char *why)
 {
+	log_error(CRED_AUTH_FAILED);
 	log_error("sso: %s: run `aws sso login --profile %s`", why,
 	    profile ? profile : "default");
 	return EX_NOPERM;
@@ -134,6 +135,7 @@ get_role_credentials(const struct cred_sso *s, const char *url,
 		rc = need_login(profile, "the login was refused");
 	else if (resp.status == 403) {
 		/* Logged in, but the role is not assigned to this user. */
+		log_error(CRED_AUTH_FAILED);
 		log_error("sso: no access to role %s in account %s: %s",
 		    s->role_name, s->account_id, resp.error_type[0] ?
 		    log_clean(why, sizeof(why), resp.error_type) : "HTTP 403");

@@ -42,6 +42,7 @@ read_token(const char *path, char **token)
 	while (len > 0 && strchr(" \t\r\n", (*token)[len - 1]) != NULL)
 		(*token)[--len] = '\0';
 	if (len == 0) {
+		log_error(CRED_AUTH_FAILED);
 		log_error("web identity: the token file %s is empty", path);
 		cred_wipe(*token);
 		*token = NULL;
@@ -75,6 +76,8 @@ cred_web_identity_fetch(const struct sts_target *t, const char *token_file,
 	rc = sts_assume_role_with_web_identity(t, &r, token, out, &err);
 	cred_wipe(token);
 	if (rc != 0) {
+		if (err.kind == CT_AUTH)
+			log_error(CRED_AUTH_FAILED);
 		log_error("web identity: cannot assume %s: %s%s%s", r.role_arn,
 		    err.code, err.message[0] ? ": " : "", err.message);
 		return ct_exit_code(err.kind);

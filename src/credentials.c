@@ -245,7 +245,7 @@ chain_run(const struct config *cfg, struct cred_plan *plan,
 	if ((rc = cred_plan_run(plan, &t, out)) != CRED_ABSENT ||
 	    plan->profile == NULL)
 		return rc;
-	log_error("Invalid credentials or insufficient permissions");
+	log_error(CRED_AUTH_FAILED);
 	log_error("profile '%s': its credential_source found no credentials",
 	    plan->profile);
 	return EX_NOPERM;
@@ -268,7 +268,7 @@ chain_done(const struct cred_plan *plan, struct credentials *out)
 static void
 report_none(void)
 {
-	log_error("Invalid credentials or insufficient permissions");
+	log_error(CRED_AUTH_FAILED);
 	log_error("no AWS credentials found: run 'bedrock-trail connect', or "
 	    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add a "
 	    "profile to ~/.aws/credentials, or run where a role is "

@@ -117,7 +117,8 @@ fetch_region(void *arg)
 	double t0 = monotonic_now();
 	struct record_options opts = { .event_names = &job->cfg->event_names,
 		.extra_fields = job->cfg->extra_fields,
-		.nextra_fields = job->cfg->nextra_fields };
+		.nextra_fields = job->cfg->nextra_fields,
+		.account_name = job->account_name };
 	struct record rec = { 0 };
 	struct ct_client *client;
 

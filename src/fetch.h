@@ -25,6 +25,7 @@ struct fetch_job {
 	const char *region;
 	time_t start, end;
 	const struct strset *emitted;	/* ids earlier polls emitted */
+	const char *account_name;	/* for accountName, or NULL */
 	double deadline;		/* monotonic_now() time; 0: none */
 
 	/* Results. */

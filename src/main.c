@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "owner.h"
 #include "suggest.h"
@@ -521,6 +522,8 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_ARENA_MAX, 1);
 #endif
+	/* Before any thread: cJSON's allocator is global. */
+	json_arena_hooks();
 	if (http_global_init() != 0) {
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;

@@ -7,9 +7,12 @@
 #include "record.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
+
+#include "json.h"
 
 
 /*
@@ -177,7 +180,8 @@ walk_object(const cJSON *obj, const char *const *keys, size_t n,
 	const cJSON *c;
 	size_t i, left = n;
 
-	memset(items, 0, n * sizeof(*items));
+	for (i = 0; i < n; i++)
+		items[i] = NULL;
 	if (!cJSON_IsObject(obj))
 		return;
 	for (c = obj->child; c != NULL && left > 0; c = c->next) {
@@ -383,6 +387,9 @@ add_extra_fields(struct strbuf *sb, const cJSON *const *ev,
 			add_string(sb, "inferenceRegion", as_string(member(
 			    as_object(ev[EV_ADDITIONAL]), "inferenceRegion")));
 			break;
+		case EXTRA_ACCOUNT_NAME:
+			add_string(sb, "accountName", opts->account_name);
+			break;
 		}
 	}
 }
@@ -428,6 +435,10 @@ record_reduce(const char *json, size_t len,
 	if (opts == NULL)
 		opts = &none;
 	strbuf_reset(&rec->line);
+	if (rec->arena == NULL)
+		rec->arena = xcalloc(1, sizeof(*rec->arena));
+	/* The tree lives only in this call: its nodes come from the arena. */
+	json_arena_begin(rec->arena);
 	event = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (!cJSON_IsObject(event) || !only_white_space(end, json + len))
 		goto out;
@@ -460,6 +471,7 @@ record_reduce(const char *json, size_t len,
 	result = RECORD_OK;
 out:
 	cJSON_Delete(event);
+	json_arena_end(rec->arena);
 	return result;
 }
 
@@ -469,4 +481,7 @@ record_free(struct record *rec)
 	if (rec == NULL)
 		return;
 	strbuf_free(&rec->line);
+	json_arena_free(rec->arena);
+	free(rec->arena);
+	rec->arena = NULL;
 }

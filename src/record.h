@@ -15,15 +15,19 @@
 #include "config.h"
 #include "util.h"
 
+struct json_arena;
+
 struct record_options {
 	const struct strlist *event_names;	/* empty: keep all */
 	const enum extra_field *extra_fields;
 	size_t nextra_fields;
+	const char *account_name;	/* accountName; NULL: null */
 };
 
 /* What the caller needs besides the line, to sort, dedupe and summarise. */
 struct record {
 	struct strbuf line;	/* the JSON object, no newline */
+	struct json_arena *arena;	/* record.c's, reused for each event */
 	char event_id[128];
 	char event_time[32];	/* as in the event, "2026-11-24T06:59:58Z" */
 	time_t event_epoch;

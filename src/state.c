@@ -18,7 +18,6 @@
 #include "owner.h"
 #include "util.h"
 
-#define STATE_VERSION	1
 /*
  * A JSON number is a double in cJSON: beyond 2^53 - 1 two integers in the
  * file could load as the same one.
@@ -26,12 +25,15 @@
 #define STATE_INT_MAX	9007199254740991LL
 #define WHY_SIZE	256
 
-static const char *const root_keys[] = { "version", "regions", "pending",
+static const char *const root_keys_v1[] = { "version", "regions",
+	"pending", "inventory", NULL };
+static const char *const root_keys[] = { "version", "accounts", "pending",
 	"inventory", NULL };
+static const char *const account_keys[] = { "regions", NULL };
 static const char *const region_keys[] = { "cursor", "seen", NULL };
-static const char *const pending_keys[] = { "region", "output", "dev", "ino",
-    "offset", "length", "sha256", "cursor", "seen", "inventory",
-    "discoveries", NULL };
+static const char *const pending_keys[] = { "account", "region", "output",
+    "dev", "ino", "offset", "length", "sha256", "cursor", "seen",
+    "inventory", "discoveries", NULL };
 
 /* Fills why (WHY_SIZE bytes) with the reason a file is corrupt. */
 static int __attribute__((format(printf, 2, 3)))
@@ -136,7 +138,8 @@ parse_region(const cJSON *obj, struct region_state *rs, const char *where,
 }
 
 static int
-parse_regions(const cJSON *obj, struct state *st, char *why)
+parse_regions(const cJSON *obj, struct state *st, const char *account,
+    char *why)
 {
 	const cJSON *item;
 	char name[64], where[80];
@@ -150,12 +153,36 @@ parse_regions(const cJSON *obj, struct state *st, char *why)
 		if (item->string[0] == '\0')
 			return bad(why, "a region has an empty name");
 		n = st->nregions;
-		if (state_region(st, item->string) != &st->regions[n])
+		if (state_region(st, account, item->string) != &st->regions[n])
 			return bad(why, "%s appears twice", where);
 		if (!cJSON_IsObject(item))
 			return bad(why, "%s is not an object", where);
 		if (check_keys(item, region_keys, where, why) == -1 ||
 		    parse_region(item, &st->regions[n], where, why) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Version 2: {"ACCOUNT": {"regions": {...}}, ...}. */
+static int
+parse_accounts(const cJSON *obj, struct state *st, char *why)
+{
+	const cJSON *item;
+	char name[64], where[80];
+
+	if (!cJSON_IsObject(obj))
+		return bad(why, "\"accounts\" is not an object");
+	cJSON_ArrayForEach(item, obj) {
+		log_clean(name, sizeof(name), item->string);
+		snprintf(where, sizeof(where), "account \"%s\"", name);
+		if (item->string[0] == '\0')
+			return bad(why, "an account has an empty id");
+		if (!cJSON_IsObject(item))
+			return bad(why, "%s is not an object", where);
+		if (check_keys(item, account_keys, where, why) == -1 ||
+		    parse_regions(cJSON_GetObjectItemCaseSensitive(item,
+		    "regions"), st, item->string, why) == -1)
 			return -1;
 	}
 	return 0;
@@ -214,13 +241,16 @@ parse_pending_more(const cJSON *obj, struct pending_append *p, char *why)
 }
 
 static int
-parse_pending(const cJSON *obj, struct pending_append *p, char *why)
+parse_pending(const cJSON *obj, struct pending_append *p, int st_version,
+    char *why)
 {
 	long long dev = 0, ino = 0;
 
 	if (!cJSON_IsObject(obj))
 		return bad(why, "\"pending\" is not an object");
 	if (check_keys(obj, pending_keys, "pending", why) == -1 ||
+	    (st_version == 2 && get_string(obj, "account", &p->after.account,
+	    why) == -1) ||
 	    get_string(obj, "region", &p->after.region, why) == -1 ||
 	    get_string(obj, "output", &p->output, why) == -1 ||
 	    get_count(obj, "dev", &dev, why) == -1 ||
@@ -246,16 +276,21 @@ parse_root(const cJSON *root, struct state *st, char *why)
 
 	if (!cJSON_IsObject(root))
 		return bad(why, "not a JSON object");
-	if (check_keys(root, root_keys, "top level", why) == -1)
-		return -1;
 	version = cJSON_GetObjectItemCaseSensitive(root, "version");
 	if (version == NULL)
 		return bad(why, "no \"version\"");
-	if (get_int(version, 0, &v) == -1 || v != STATE_VERSION)
+	if (get_int(version, 0, &v) == -1 || v < 1 || v > STATE_VERSION)
 		return bad(why, "unsupported version (this program reads "
-		    "version %d)", STATE_VERSION);
-	if (parse_regions(cJSON_GetObjectItemCaseSensitive(root, "regions"),
-	    st, why) == -1)
+		    "versions 1 to %d)", STATE_VERSION);
+	st->version = (int)v;
+	if (check_keys(root, v == 1 ? root_keys_v1 : root_keys, "top level",
+	    why) == -1)
+		return -1;
+	if (v == 1 && parse_regions(cJSON_GetObjectItemCaseSensitive(root,
+	    "regions"), st, NULL, why) == -1)
+		return -1;
+	if (v == 2 && parse_accounts(cJSON_GetObjectItemCaseSensitive(root,
+	    "accounts"), st, why) == -1)
 		return -1;
 	inv = cJSON_GetObjectItemCaseSensitive(root, "inventory");
 	if (inv != NULL &&
@@ -263,7 +298,7 @@ parse_root(const cJSON *root, struct state *st, char *why)
 		return -1;
 	pending = cJSON_GetObjectItemCaseSensitive(root, "pending");
 	if (pending != NULL)
-		return parse_pending(pending, &st->pending, why);
+		return parse_pending(pending, &st->pending, (int)v, why);
 	return 0;
 }
 
@@ -394,6 +429,7 @@ add_pending(cJSON *root, const struct pending_append *p)
 {
 	cJSON *obj = must(cJSON_AddObjectToObject(root, "pending"));
 
+	must(cJSON_AddStringToObject(obj, "account", p->after.account));
 	must(cJSON_AddStringToObject(obj, "region", p->after.region));
 	must(cJSON_AddStringToObject(obj, "output", p->output));
 	add_int(obj, "dev", (long long)p->dev);
@@ -415,6 +451,7 @@ pending_ok(const struct pending_append *p)
 	const unsigned long long max = STATE_INT_MAX;
 
 	return p->output != NULL && p->output[0] != '\0' &&
+	    p->after.account != NULL && p->after.account[0] != '\0' &&
 	    p->after.region != NULL && p->after.region[0] != '\0' &&
 	    p->dev <= max && p->ino <= max &&
 	    p->offset >= 0 && p->offset <= STATE_INT_MAX &&
@@ -427,14 +464,24 @@ static char *
 state_format(const struct state *st)
 {
 	const struct pending_append *p = &st->pending;
-	cJSON *root = must(cJSON_CreateObject()), *regions;
+	cJSON *root = must(cJSON_CreateObject()), *accounts, *acct, *regions;
+	const struct region_state *rs;
 	char *json, *text;
 
 	add_int(root, "version", STATE_VERSION);
-	regions = must(cJSON_AddObjectToObject(root, "regions"));
-	for (size_t i = 0; i < st->nregions; i++)
-		add_region(must(cJSON_AddObjectToObject(regions,
-		    st->regions[i].region)), &st->regions[i]);
+	accounts = must(cJSON_AddObjectToObject(root, "accounts"));
+	for (size_t i = 0; i < st->nregions; i++) {
+		rs = &st->regions[i];
+		acct = cJSON_GetObjectItemCaseSensitive(accounts, rs->account);
+		if (acct == NULL) {
+			acct = must(cJSON_AddObjectToObject(accounts,
+			    rs->account));
+			must(cJSON_AddObjectToObject(acct, "regions"));
+		}
+		regions = cJSON_GetObjectItemCaseSensitive(acct, "regions");
+		add_region(must(cJSON_AddObjectToObject(regions, rs->region)),
+		    rs);
+	}
 	if (p->active)
 		add_pending(root, p);
 	if (st->inventory.units.count > 0 || st->inventory.naccounts > 0)
@@ -454,6 +501,12 @@ state_save(const char *path, const struct state *st)
 	char *text;
 	int rc;
 
+	for (size_t i = 0; i < st->nregions; i++)
+		if (st->regions[i].account == NULL) {
+			log_error("%s: cannot write state file: region %s has "
+			    "no account", path, st->regions[i].region);
+			return EX_SOFTWARE;
+		}
 	if (st->pending.active && !pending_ok(&st->pending)) {
 		log_error("%s: cannot write state file: the pending append is "
 		    "incomplete or out of range", path);
@@ -465,21 +518,38 @@ state_save(const char *path, const struct state *st)
 	return rc;
 }
 
+static bool
+same(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
 struct region_state *
-state_region(struct state *st, const char *region)
+state_find(const struct state *st, const char *account, const char *region)
+{
+	for (size_t i = 0; i < st->nregions; i++)
+		if (same(st->regions[i].account, account) &&
+		    strcmp(st->regions[i].region, region) == 0)
+			return &st->regions[i];
+	return NULL;
+}
+
+struct region_state *
+state_region(struct state *st, const char *account, const char *region)
 {
 	struct region_state *rs;
 
-	for (size_t i = 0; i < st->nregions; i++)
-		if (strcmp(st->regions[i].region, region) == 0)
-			return &st->regions[i];
+	if ((rs = state_find(st, account, region)) != NULL)
+		return rs;
 	st->regions = xrealloc(st->regions,
 	    (st->nregions + 1) * sizeof(*st->regions));
 	rs = &st->regions[st->nregions++];
 	memset(rs, 0, sizeof(*rs));
+	rs->account = account ? xstrdup(account) : NULL;
 	rs->region = xstrdup(region);
 	return rs;
 }
+
 
 void
 state_region_move(struct region_state *dst, struct region_state *src)
@@ -498,6 +568,7 @@ state_region_free(struct region_state *rs)
 {
 	if (rs == NULL)
 		return;
+	free(rs->account);
 	free(rs->region);
 	strset_free(&rs->seen);
 	memset(rs, 0, sizeof(*rs));

@@ -4,14 +4,17 @@
  * (the exactly-once protocol of output.c). A JSON file, versioned,
  * replaced atomically, mode 0600, guarded by a lock file.
  *
- * File: {"version":1,"regions":{"us-east-1":{"cursor":"2026-11-24T07:00:00Z",
- *   "seen":[["EVENTID",1764000000],...]}},
- *   "pending":{"region":"us-east-1","output":"/var/log/x.jsonl","dev":N,
- *   "ino":N,"offset":N,"length":N,"sha256":"HEX","cursor":"...",
- *   "seen":[...],"inventory":{...},"discoveries":{"output":"/var/log/d.jsonl",
- *   "dev":N,"ino":N,"offset":N,"lines":"..."}},
+ * File: {"version":2,"accounts":{"123456789012":{"regions":{"us-east-1":
+ *   {"cursor":"2026-11-24T07:00:00Z","seen":[["EVENTID",1764000000],...]}}}},
+ *   "pending":{"account":"123456789012","region":"us-east-1",
+ *   "output":"/var/log/x.jsonl","dev":N,"ino":N,"offset":N,"length":N,
+ *   "sha256":"HEX","cursor":"...","seen":[...],"inventory":{...},
+ *   "discoveries":{"output":"/var/log/d.jsonl","dev":N,"ino":N,"offset":N,
+ *   "lines":"..."}},
  *   "inventory":{...}}     ("pending" only while an append is under way;
- *   the inventory's format is in inventory.h)
+ *   the inventory's format is in inventory.h). Version 1, written by
+ *   releases that polled one account, has "regions" at the top and no
+ *   account: it is read, and state_adopt gives its regions an account.
  *
  * Functions return 0 or a sysexits(3) code after reporting it.
  */
@@ -26,7 +29,14 @@
 #include "inventory.h"
 #include "strset.h"
 
+/*
+ * Version 2 keys the cursors by account, then region; a version 1 file
+ * (one account, regions at the top) is read and upgraded by state_adopt.
+ */
+#define STATE_VERSION	2
+
 struct region_state {
+	char *account;		/* NULL: from a version 1 file, not adopted */
 	char *region;
 	bool has_cursor;
 	time_t cursor;
@@ -47,6 +57,7 @@ struct pending_append {
 };
 
 struct state {
+	int version;		/* of the file read; 0 when there was none */
 	struct region_state *regions;
 	size_t nregions;
 	struct pending_append pending;
@@ -68,8 +79,20 @@ int state_load(const char *path, struct state *st);
  */
 int state_save(const char *path, const struct state *st);
 
-/* The region's entry, added (no cursor, nothing seen) if missing. */
-struct region_state *state_region(struct state *st, const char *region);
+/* The unit's entry (account, region), added if missing. */
+struct region_state *state_region(struct state *st, const char *account,
+    const char *region);
+/* The unit's entry, or NULL. */
+struct region_state *state_find(const struct state *st, const char *account,
+    const char *region);
+
+/*
+ * Gives every entry of a version 1 file (and its pending append) to
+ * account, the credentials' own, and keeps the old file as PATH.v1 (a
+ * hard link, made once); the next state_save writes version 2. Returns
+ * 0 or EX_CANTCREAT.
+ */
+int state_adopt(const char *path, struct state *st, const char *account);
 
 /* Replaces dst's cursor and seen set with src's (src is emptied). */
 void state_region_move(struct region_state *dst, struct region_state *src);

@@ -30,13 +30,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
+sys.path.insert(0, str(REPO / "tests" / "bench"))
 
 import simctl  # noqa: E402
+import orgrun  # noqa: E402
 
 BIN = Path(os.environ.get("BEDROCK_TRAIL_BIN", REPO / "bedrock-trail"))
 BENCH = REPO / "tests" / "bench"
@@ -92,15 +95,26 @@ class Child:
 RUSAGE = None       # the built tests/bench/rusage.c
 
 
-def run(argv, env, stdout=subprocess.DEVNULL, check=True):
+def run(argv, env, stdout=subprocess.DEVNULL, check=True, watch=None):
     """Runs argv to completion under tests/bench/rusage.c, which reports
-    the command's own CPU time and peak RSS (wait4)."""
+    the command's own CPU time and peak RSS (wait4). watch(pid, stop), if
+    given, runs in a thread meanwhile, with rusage's pid and an Event set
+    when the command has ended."""
     errf = tempfile.TemporaryFile()
     report = tempfile.NamedTemporaryFile(prefix="rusage-")
     t0 = time.monotonic()
-    p = subprocess.run([str(RUSAGE), report.name] + [str(a) for a in argv],
+    p = subprocess.Popen([str(RUSAGE), report.name] + [str(a) for a in argv],
         env=env, stdout=stdout, stderr=errf, stdin=subprocess.DEVNULL)
+    stop = threading.Event()
+    watcher = None
+    if watch is not None:
+        watcher = threading.Thread(target=watch, args=(p.pid, stop))
+        watcher.start()
+    p.wait()
     wall = time.monotonic() - t0
+    stop.set()
+    if watcher is not None:
+        watcher.join()
     errf.seek(0)
     err = errf.read().decode(errors="replace")
     errf.close()
@@ -129,6 +143,8 @@ class Bench:
         self.rows = []          # (no, what, figure, target, met, how)
         self.notes = []         # markdown paragraphs for results.md
         self.load = os.getloadavg()[0]
+        # For orgrun.py (part 6).
+        self.bin, self.source, self.n_cost, self.log = BIN, SOURCE, N_COST, log
         self.empty = self.work / "empty"
         self.empty.write_text("")
         (self.work / "home").mkdir()
@@ -569,6 +585,11 @@ class Bench:
             "**5.** test-connection makes one signed LookupEvents request "
             "to the simulator on 127.0.0.1 (rate limit off).")
 
+    # ---- 6. an organisation (tests/bench/orgrun.py)
+
+    def part_org(self):
+        orgrun.part_org(self, run, SCALE)
+
     # ---- the report
 
     def table(self):
@@ -630,10 +651,10 @@ def main():
         str(BENCH / "rusage.c")], check=True)
     try:
         b.sim.start()
-        parts = os.environ.get("BENCH_PARTS", "12345")
+        parts = os.environ.get("BENCH_PARTS", "123456")
         for no, part in (("1", b.part_cost), ("2", b.part_cli),
                 ("3", b.part_rate), ("4", b.part_memory),
-                ("5", b.part_startup)):
+                ("5", b.part_startup), ("6", b.part_org)):
             if no in parts:
                 part()
         b.report(started)

@@ -26,7 +26,7 @@ def test_failed_rollback_keeps_the_pending_record(bt, sim, tmp_path,
     state = json.loads(bt.state_path.read_text())
     assert state["pending"]["output"] == str(out), state
     assert state["pending"]["offset"] == 0, state
-    assert "cursor" not in state["regions"]["us-east-1"], state
+    assert "cursor" not in state["accounts"]["123456789012"]["regions"]["us-east-1"], state
 
     r = bt(["poll", "-o", out])
     assert r.rc == 0, r
@@ -48,7 +48,8 @@ def test_failed_append_with_rollback_writes_nothing(bt, sim, tmp_path,
     assert out.read_bytes() == b""
     state = json.loads(bt.state_path.read_text())
     assert "pending" not in state and \
-        "cursor" not in state["regions"].get("us-east-1", {}), state
+        "cursor" not in state["accounts"].get("123456789012", {}).get(
+            "regions", {}).get("us-east-1", {}), state
     r = bt(["poll", "-o", out])
     assert r.rc == 0, r
     assert out.read_text().splitlines() == tp.expected_lines(
@@ -74,7 +75,8 @@ def test_a_failed_announcement_writes_nothing(bt, sim, tmp_path, failio):
     assert out.read_bytes() == b""
     state = json.loads(bt.state_path.read_text())
     assert "pending" not in state and \
-        "cursor" not in state["regions"].get("us-east-1", {}), state
+        "cursor" not in state["accounts"].get("123456789012", {}).get(
+            "regions", {}).get("us-east-1", {}), state
     r = bt(["poll", "-o", out])
     assert r.rc == 0, r
     assert out.read_text().splitlines() == tp.expected_lines(
@@ -99,4 +101,4 @@ def test_a_failed_commit_is_rolled_forward_by_the_next_poll(bt, sim,
     assert out.read_text().splitlines() == want
     state = json.loads(bt.state_path.read_text())
     assert "pending" not in state and \
-        "cursor" in state["regions"]["us-east-1"], state
+        "cursor" in state["accounts"]["123456789012"]["regions"]["us-east-1"], state

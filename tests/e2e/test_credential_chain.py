@@ -615,8 +615,8 @@ def test_sso_expired_login_is_77_naming_the_login_command(conn, sim,
         AWS_ENDPOINT_URL_SSO=sim.url)
     r = conn(["poll"], env=env)
     assert r.rc == 77, r
-    assert r.err.splitlines()[0] == ("sso: the cached login has expired: "
-        "run `aws sso login --profile sso`")
+    assert r.err.splitlines()[:2] == [AUTH, "sso: the cached login has "
+        "expired: run `aws sso login --profile sso`"]
     assert calls(sim, "sso") == [] and r.out == ""
 
 

@@ -301,12 +301,15 @@ def pending_from(bt, sim, cfg, out, disc, when):
     s2 = json.loads(bt.state_path.read_text())
     r2, d2 = out.read_bytes(), disc.read_bytes()
     so, sd = os.stat(out), os.stat(disc)
-    s1["pending"] = {"region": "us-east-1", "output": str(out),
+    s1["pending"] = {"account": "123456789012", "region": "us-east-1",
+        "output": str(out),
         "dev": so.st_dev, "ino": so.st_ino, "offset": len(r1),
         "length": len(r2) - len(r1),
         "sha256": hashlib.sha256(r2[len(r1):]).hexdigest(),
-        "cursor": s2["regions"]["us-east-1"]["cursor"],
-        "seen": s2["regions"]["us-east-1"]["seen"],
+        "cursor": s2["accounts"]["123456789012"]["regions"]["us-east-1"][
+            "cursor"],
+        "seen": s2["accounts"]["123456789012"]["regions"]["us-east-1"][
+            "seen"],
         "inventory": s2["inventory"],
         "discoveries": {"output": str(disc), "dev": sd.st_dev,
             "ino": sd.st_ino, "offset": len(d1),

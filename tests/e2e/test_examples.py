@@ -249,6 +249,7 @@ class Deployment:
             "AWS_ACCESS_KEY_ID": simctl.ALLOWED_KEY,
             "AWS_SECRET_ACCESS_KEY": secret or simctl.ALLOWED_SECRET,
             "AWS_ENDPOINT_URL_CLOUDTRAIL": sim.url,
+            "AWS_ENDPOINT_URL_STS": sim.url,
             "AWS_REGION": "us-east-1",
             "AWS_SHARED_CREDENTIALS_FILE": str(self.root / "absent")}
         r = subprocess.run(["/bin/sh", "-c", self.rewrite(command)],
@@ -640,3 +641,87 @@ def test_alert_unit_logs_and_posts_the_failure(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "curl.args").read_text() == ("-fsS\n-m\n30\n"
         "--data-binary\n%s\nhttps://hooks.example.com/T0/B0\n" % text)
+
+
+# ---- an organisation: the policies, the StackSet and the config
+
+
+def statements(name):
+    doc = json.loads((EXAMPLES / name).read_text())
+    assert doc["Version"] == "2012-10-17"
+    return doc["Statement"]
+
+
+def actions(stmt):
+    a = stmt["Action"]
+    return a if isinstance(a, list) else [a]
+
+
+def test_member_role_policy_grants_only_lookup_events():
+    (s,) = statements("member-role-policy.json")
+    assert s["Effect"] == "Allow" and s["Resource"] == "*"
+    assert actions(s) == ["cloudtrail:LookupEvents"]
+
+
+def test_management_policy_lists_accounts_and_assumes_only_the_member_role():
+    got = {(a, s["Resource"]) for s in statements("org-management-policy.json")
+        for a in actions(s) if s["Effect"] == "Allow"}
+    assert got == {("organizations:ListAccounts", "*"),
+        ("sts:AssumeRole", "arn:aws:iam::*:role/BedrockTrailReader"),
+        ("cloudtrail:LookupEvents", "*")}
+
+
+def test_member_trust_policy_requires_the_external_id():
+    (s,) = statements("member-role-trust-policy.json")
+    assert actions(s) == ["sts:AssumeRole"] and s["Effect"] == "Allow"
+    assert re.fullmatch(r"arn:aws:iam::\d{12}:root", s["Principal"]["AWS"])
+    assert list(s["Condition"]) == ["StringEquals"]
+    assert list(s["Condition"]["StringEquals"]) == ["sts:ExternalId"]
+
+
+def test_stackset_deploys_the_same_role_and_policies():
+    import yaml
+    tpl = yaml.safe_load((EXAMPLES / "member-role-stackset.yaml").read_text())
+    assert tpl["AWSTemplateFormatVersion"] == "2010-09-09"
+    role = tpl["Resources"]["BedrockTrailReader"]
+    assert role["Type"] == "AWS::IAM::Role"
+    props = role["Properties"]
+    assert props["RoleName"] == {"Ref": "RoleName"}
+    org = yaml.safe_load((EXAMPLES / "organization.yaml").read_text())
+    assert tpl["Parameters"]["RoleName"]["Default"] == org["role_name"]
+    (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {"StringEquals": {
+        "sts:ExternalId": {"Ref": "ExternalId"}}}
+    (policy,) = props["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == \
+        statements("member-role-policy.json")
+
+
+def test_organization_config_polls_the_organisation(bt, sim, tmp_path):
+    """The example as shipped, its paths moved into the test's directory,
+    against an organisation whose member role is the StackSet's."""
+    import simctl
+    text = (EXAMPLES / "organization.yaml").read_text()
+    assert "state_file: %s\n" % STATE in text and \
+        "output: %s\n" % OUTPUT in text
+    out = tmp_path / "records.jsonl"
+    cfg = tmp_path / "organization.yaml"
+    cfg.write_text(text.replace(STATE, str(tmp_path / "state.json"))
+        .replace(OUTPUT, str(out)) + "credentials_file: %s\nkey_file: %s\n"
+        % (tmp_path / "c.enc", tmp_path / "m.key"))
+    member, ext = "444455556666", "bedrock-trail-CHANGE-ME"
+    sim.organization(simctl.ACCOUNT, [{"id": a, "name": a, "status": "ACTIVE",
+        "email": "x@example.com"} for a in (simctl.ACCOUNT, member)])
+    sim.add_role("arn:aws:iam::%s:role/BedrockTrailReader" % member,
+        external_id=ext, trusted=[simctl.ACCOUNT])
+    now = sim.clock()
+    for a in (simctl.ACCOUNT, member):
+        sim.generate(account=a, region="eu-west-3", start=now - 3600,
+            end=now - 60, count=4, seed=int(a[:3]), delay_max=0)
+    sim.config(rate_limit=0)
+    r = bt(["-c", cfg, "-q", "poll"], env={"AWS_REGION": None}, timeout=120)
+    assert r.rc == 0, r
+    recs = [json.loads(l) for l in out.read_text().splitlines()]
+    assert sorted(x["recipientAccountId"] for x in recs) == \
+        [simctl.ACCOUNT] * 4 + [member] * 4

@@ -46,17 +46,20 @@ def expected_lines(sim, region=REGION):
         "%Y-%m-%dT%H:%M:%SZ")), e["eventID"]))
     return [reference.line(e) for e in evs]
 
+ACCOUNT = "123456789012"
+
 
 def write_state(path, cursor):
     """A state whose region has a cursor (and no ids seen)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"version": 1, "regions": {REGION: {
-        "cursor": iso(cursor), "seen": []}}}))
+    path.write_text(json.dumps({"version": 2, "accounts": {ACCOUNT: {
+        "regions": {REGION: {"cursor": iso(cursor), "seen": []}}}}}))
     path.chmod(0o600)
 
 
 def cursor_of(path):
-    return json.loads(path.read_text())["regions"][REGION].get("cursor")
+    return json.loads(path.read_text())["accounts"][ACCOUNT]["regions"][
+        REGION].get("cursor")
 
 
 def prepare(bt, sim, events=PAGE * PAGES, seed=60, server=None):
@@ -344,7 +347,7 @@ def test_file_size_limit_fails_the_append_and_cuts_it_back(bt, sim,
     assert first == "%s: cannot write output: File too large" % out, err
     assert out.read_bytes() == earlier, "partial batch left behind"
     state = json.loads(bt.state_path.read_text())
-    assert state["regions"][REGION]["cursor"] == iso(old)
+    assert state["accounts"]["123456789012"]["regions"][REGION]["cursor"] == iso(old)
     assert "pending" not in state
     rc, _, err = run(bt, ["-c", cfg, "poll", "-o", out])
     assert rc == 0, err
@@ -369,7 +372,7 @@ def test_dev_full_fails_and_keeps_the_cursor(bt, sim, tmp_path, where):
     assert err.splitlines()[0] == \
         "%s: cannot write output: No space left on device" % name, err
     state = json.loads(bt.state_path.read_text())
-    assert state["regions"][REGION]["cursor"] == iso(old)
+    assert state["accounts"]["123456789012"]["regions"][REGION]["cursor"] == iso(old)
     assert "pending" not in state
     out = tmp_path / "out.jsonl"
     rc, _, err = run(bt, ["-c", cfg, "poll", "-o", out])

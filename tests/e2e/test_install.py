@@ -30,6 +30,12 @@ EXPECTED = {
     "usr/share/doc/bedrock-trail/examples/vector.toml": 0o644,
     "usr/share/doc/bedrock-trail/examples/discoveries.yaml": 0o644,
     "usr/share/doc/bedrock-trail/examples/vector-discoveries.toml": 0o644,
+    "usr/share/doc/bedrock-trail/examples/organization.yaml": 0o644,
+    "usr/share/doc/bedrock-trail/examples/org-management-policy.json": 0o644,
+    "usr/share/doc/bedrock-trail/examples/member-role-policy.json": 0o644,
+    "usr/share/doc/bedrock-trail/examples/member-role-trust-policy.json":
+        0o644,
+    "usr/share/doc/bedrock-trail/examples/member-role-stackset.yaml": 0o644,
     "usr/share/doc/bedrock-trail/examples/cron.d/bedrock-trail": 0o644,
 }
 

@@ -84,7 +84,7 @@ def test_poll_all_regions_skips_disabled_opt_in_regions_with_a_note(bt, sim):
     polled = {s["region"] for s in sim.stats()}
     assert polled == set(table("aws"))
     state = json.loads(bt.state_path.read_text())
-    cursors = {k for k, v in state["regions"].items() if "cursor" in v}
+    cursors = {k for k, v in state["accounts"]["123456789012"]["regions"].items() if "cursor" in v}
     assert cursors == set(table("aws")) - set(DISABLED)
 
 

@@ -230,7 +230,7 @@ def test_after_a_poll_the_cursor_is_the_windows_end(conn, sim):
     r = conn(["poll"])
     assert r.rc == 0, r
     state = json.loads(conn.state.read_text())
-    cursor = state["regions"]["us-east-1"]["cursor"]
+    cursor = state["accounts"]["123456789012"]["regions"]["us-east-1"]["cursor"]
     r = conn(["status", "--format", "json"])
     assert r.rc == 0, r
     c = json.loads(r.out)["cursors"][0]

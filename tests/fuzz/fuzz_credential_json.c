@@ -18,18 +18,21 @@ static void
 check(int rc, struct credentials *c, int need_token)
 {
 	if (rc == 0) {
-		FUZZ_CHECK(c->access_key_id != NULL &&
-		    *c->access_key_id != '\0', "no key id");
+		FUZZ_CHECK(
+		    c->access_key_id != NULL && *c->access_key_id != '\0',
+		    "no key id");
 		FUZZ_CHECK(c->secret_access_key != NULL &&
-		    *c->secret_access_key != '\0', "no secret");
+			*c->secret_access_key != '\0',
+		    "no secret");
 		FUZZ_CHECK(!need_token || c->session_token != NULL,
 		    "temporary credentials without a token");
 		FUZZ_CHECK(c->session_token == NULL ||
-		    strpbrk(c->session_token, "\r\n") == NULL,
+			strpbrk(c->session_token, "\r\n") == NULL,
 		    "a line break in a token");
 	} else
 		FUZZ_CHECK(c->access_key_id == NULL &&
-		    c->secret_access_key == NULL && c->session_token == NULL,
+			c->secret_access_key == NULL &&
+			c->session_token == NULL,
 		    "failure left credentials");
 	credentials_clear(c);
 }

@@ -36,7 +36,8 @@ check_field(const char *v, const uint8_t *data, size_t len)
 		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f,
 		    "control character in a field");
 	FUZZ_CHECK(contains(data, len, "&") || contains(data, len, v) ||
-	    contains(data, len, "<![CDATA["), "field not in the input");
+		contains(data, len, "<![CDATA["),
+	    "field not in the input");
 }
 
 static void
@@ -59,8 +60,9 @@ read_credentials(const uint8_t *data, size_t len, const char *result)
 	} else {
 		FUZZ_CHECK(rc == -1 && err.kind == CT_MALFORMED, "error kind");
 		FUZZ_CHECK(c.access_key_id == NULL &&
-		    c.secret_access_key == NULL && c.session_token == NULL &&
-		    c.identity_arn == NULL, "failure left credentials");
+			c.secret_access_key == NULL &&
+			c.session_token == NULL && c.identity_arn == NULL,
+		    "failure left credentials");
 	}
 	credentials_clear(&c);
 }
@@ -89,8 +91,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	read_credentials(data, len, "AssumeRoleResult");
 	read_credentials(data, len, "AssumeRoleWithWebIdentityResult");
 	read_error(data, len);
-	if (sts_parse_caller_identity((const char *)data, len, &account, &arn,
-	    &err) == 0) {
+	if (sts_parse_caller_identity(
+		(const char *)data, len, &account, &arn, &err) == 0) {
 		check_field(account, data, len);
 		check_field(arn, data, len);
 		free(account);

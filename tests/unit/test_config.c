@@ -90,6 +90,7 @@ test_regions_all(void)
 	T_EQ_STR(c.regions.v[1], "cn-northwest-1");
 	strlist_free(&cn);
 	config_free(&c);
+	unlink(path);
 }
 
 static void
@@ -445,8 +446,8 @@ static void
 test_bad_extra_field(void)
 {
 	expect_error(FIX "bad_extra_field.yaml", FIX "bad_extra_field.yaml:1:27: "
-	    "unknown extra field 'sourceIp': use sourceIPAddress, userAgent "
-	    "or inferenceRegion\n");
+	    "unknown extra field 'sourceIp': use sourceIPAddress, userAgent, "
+	    "inferenceRegion or accountName\n");
 }
 
 static void
@@ -561,14 +562,14 @@ test_file_and_environment_problems_reported_together(void)
 }
 
 static void
-test_profile_environment_beats_file(void)
+test_profile_file_beats_environment(void)
 {
 	struct config c;
 
 	reset_env();
 	setenv("AWS_PROFILE", "ops", 1);
 	T_EQ_INT(load(FIX "good.yaml", &c), 0);
-	T_EQ_STR(c.profile, "ops");
+	T_EQ_STR(c.profile, "audit");
 	config_free(&c);
 	T_EQ_INT(load(FIX "empty.yaml", &c), 0);
 	T_EQ_STR(c.profile, "ops");
@@ -979,7 +980,7 @@ main(void)
 	T_RUN(test_invalid_region_from_r);
 	T_RUN(test_invalid_region_from_environment);
 	T_RUN(test_file_and_environment_problems_reported_together);
-	T_RUN(test_profile_environment_beats_file);
+	T_RUN(test_profile_file_beats_environment);
 	T_RUN(test_endpoint_precedence);
 	T_RUN(test_invalid_endpoint_from_command_line);
 	T_RUN(test_endpoint_libcurl_refuses_is_a_config_error);

@@ -21,6 +21,9 @@
 	"\"SecretAccessKey\":\"endpointSecret\",\"Token\":\"endpointToken\"," \
 	"\"Expiration\":\"2026-12-03T15:23:13Z\"}"
 
+/* SPEC section 5: every 77 starts with this line. */
+#define AUTH	"Invalid credentials or insufficient permissions\n"
+
 static const char *
 answer(int slot, const char *status, const char *type, const char *body)
 {
@@ -156,8 +159,8 @@ test_container_refusals(void)
 	/* a refusal is not retried; a 5xx is, three times */
 	T_EQ_INT(container(a, 1, "/c", &log, &err, &c), 77);
 	T_ASSERT(strstr(err, "/c answered HTTP 401\n") != NULL);
-	T_ASSERT(strncmp(err, "container credentials: http://127.0.0.1:",
-	    40) == 0);
+	T_ASSERT(strncmp(err, AUTH "container credentials: http://127.0.0.1:",
+	    strlen(AUTH) + 40) == 0);
 	T_EQ_INT(container(b, 3, "/c", &log, &err, &c), 69);
 	T_ASSERT(strstr(err, "/c answered HTTP 500\n") != NULL);
 }
@@ -338,7 +341,7 @@ test_web_identity(void)
 	T_ASSERT(strstr(log, "Authorization") == NULL);
 	credentials_clear(&c);
 	T_EQ_INT(web_identity(d, 1, "old.jwt", &log, &err, &c), 77);
-	T_EQ_STR(err, "web identity: cannot assume arn:aws:iam::444455556666:"
+	T_EQ_STR(err, AUTH "web identity: cannot assume arn:aws:iam::444455556666:"
 	    "role/CiReader: InvalidIdentityToken: Token expired: current date/"
 	    "time 1796311393 must be before the expiration date/time1796300000"
 	    "\n");
@@ -406,14 +409,14 @@ test_sso(void)
 	t_capture_start();
 	T_EQ_INT(cred_sso_fetch(&s, "dev", NULL, &c), 77);
 	err = t_capture_end();
-	T_EQ_STR(err, "sso: no cached login: run `aws sso login --profile "
+	T_EQ_STR(err, AUTH "sso: no cached login: run `aws sso login --profile "
 	    "dev`\n");
 	sso_cache(home, "my-sso", "{\"accessToken\":\"bearer-1\","
 	    "\"expiresAt\":\"2020-01-01T00:00:00Z\"}");
 	t_capture_start();
 	T_EQ_INT(cred_sso_fetch(&s, "dev", NULL, &c), 77);
 	err = t_capture_end();
-	T_EQ_STR(err, "sso: the cached login has expired: run `aws sso login "
+	T_EQ_STR(err, AUTH "sso: the cached login has expired: run `aws sso login "
 	    "--profile dev`\n");
 	sso_cache(home, "my-sso", "{\"accessToken\":\"bearer-1\","
 	    "\"expiresAt\":\"2999-01-01T00:00:00Z\"}");
@@ -442,7 +445,7 @@ test_sso(void)
 	err = t_capture_end();
 	stub_stop(&st);
 	unsetenv("AWS_ENDPOINT_URL_SSO");
-	T_EQ_STR(err, "sso: no access to role ReadOnly in account 111122223333: "
+	T_EQ_STR(err, AUTH "sso: no access to role ReadOnly in account 111122223333: "
 	    "ForbiddenException\n");
 	if (saved != NULL)
 		setenv("HOME", saved, 1);

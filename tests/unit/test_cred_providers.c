@@ -12,6 +12,9 @@
 
 #define PROC "tests/fixtures/process/"
 
+/* SPEC section 5: every 77 starts with this line. */
+#define AUTH	"Invalid credentials or insufficient permissions\n"
+
 static int
 parse(const char *json, int require_version, struct credentials *c)
 {
@@ -179,16 +182,16 @@ test_process_failures(void)
 	const char *err;
 
 	T_EQ_INT(run_process(PROC "fail.sh", &c, &err), 77);
-	T_EQ_STR(err, "credential_process: " PROC "fail.sh exited with "
+	T_EQ_STR(err, AUTH "credential_process: " PROC "fail.sh exited with "
 	    "status 1: the vault session has expired\n");
 	T_EQ_INT(run_process(PROC "garbage.sh", &c, &err), 77);
-	T_EQ_STR(err, "credential_process: " PROC "garbage.sh did not print "
+	T_EQ_STR(err, AUTH "credential_process: " PROC "garbage.sh did not print "
 	    "credentials JSON: warning: something odd\n");
 	T_EQ_INT(run_process(PROC "version2.sh", &c, &err), 77);
-	T_EQ_STR(err, "credential_process: " PROC "version2.sh printed a "
+	T_EQ_STR(err, AUTH "credential_process: " PROC "version2.sh printed a "
 	    "Version other than 1\n");
 	T_EQ_INT(run_process(PROC "huge.sh", &c, &err), 77);
-	T_EQ_STR(err, "credential_process: " PROC "huge.sh wrote more than "
+	T_EQ_STR(err, AUTH "credential_process: " PROC "huge.sh wrote more than "
 	    "64 KiB\n");
 	T_EQ_INT(run_process(PROC "no-such-program", &c, &err), 78);
 	T_EQ_STR(err, "credential_process: cannot run " PROC "no-such-program:"
@@ -208,7 +211,7 @@ test_process_hangs(void)
 	T_EQ_INT(run_process(PROC "hang.sh", &c, &err), 77);
 	cred_process_set_timeout(60);
 	T_ASSERT(monotonic_now() - start < 5);
-	T_EQ_STR(err, "credential_process: " PROC "hang.sh was killed after "
+	T_EQ_STR(err, AUTH "credential_process: " PROC "hang.sh was killed after "
 	    "1 s\n");
 }
 

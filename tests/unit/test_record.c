@@ -11,6 +11,7 @@
 
 #include <cJSON.h>
 
+#include "json.h"
 #include "record.h"
 #include "t.h"
 
@@ -20,8 +21,8 @@
 static const enum extra_field all_extras[] = {
 	EXTRA_USER_AGENT, EXTRA_INFERENCE_REGION, EXTRA_SOURCE_IP,
 };
-static const struct record_options opts_plain = { NULL, NULL, 0 };
-static const struct record_options opts_extras = { NULL, all_extras, 3 };
+static const struct record_options opts_plain = { NULL, NULL, 0, NULL };
+static const struct record_options opts_extras = { NULL, all_extras, 3, NULL };
 
 static char *
 slurp(const char *path, size_t *len)
@@ -438,7 +439,7 @@ static void
 test_event_names_filter(void)
 {
 	struct strlist names = { 0 };
-	struct record_options o = { &names, NULL, 0 };
+	struct record_options o = { &names, NULL, 0, NULL };
 	struct record rec = { 0 };
 
 	/* An empty list keeps everything. */
@@ -468,7 +469,7 @@ test_extra_field_configured_twice_is_output_once(void)
 	static const enum extra_field twice[] = {
 		EXTRA_SOURCE_IP, EXTRA_USER_AGENT, EXTRA_SOURCE_IP,
 	};
-	struct record_options o = { NULL, twice, 3 };
+	struct record_options o = { NULL, twice, 3, NULL };
 	struct record rec = { 0 };
 	const char *p;
 
@@ -748,8 +749,12 @@ test_model_name_truncates_on_a_character_boundary(void)
 	T_EQ_STR(name, "amazon.");
 }
 
-int
-main(void)
+/*
+ * Once with cJSON's own malloc and free, once with the arena hooks that
+ * main() installs: the records must not depend on where the tree lives.
+ */
+static void
+run_all(void)
 {
 	T_RUN(test_every_fixture_is_listed_and_present);
 	T_RUN(test_fixtures_reduce_to_expected_bytes);
@@ -767,5 +772,49 @@ main(void)
 	T_RUN(test_input_is_bounded_by_len);
 	T_RUN(test_model_name_table);
 	T_RUN(test_model_name_truncates_on_a_character_boundary);
+}
+
+/* An event bigger than the arena spills to malloc, and the arena grows. */
+static void
+test_arena_spills_then_grows(void)
+{
+	struct record plain = { 0 }, arena = { 0 };
+	struct strbuf ev = { 0 };
+	size_t cap, i;
+
+	strbuf_adds(&ev, "{\"eventID\":\"big\",\"eventTime\":"
+	    "\"2026-11-24T06:59:58Z\",\"userAgent\":\"");
+	for (i = 0; i < 100000; i++)
+		strbuf_add(&ev, "a", 1);
+	strbuf_adds(&ev, "\"}");
+
+	cJSON_InitHooks(NULL);
+	T_EQ_INT(record_reduce(ev.buf, ev.len, &opts_extras, &plain),
+	    RECORD_OK);
+	json_arena_hooks();
+	T_EQ_INT(record_reduce(ev.buf, ev.len, &opts_extras, &arena),
+	    RECORD_OK);
+	T_ASSERT(arena.arena != NULL && arena.arena->cap > 100000);
+	T_EQ_STR(arena.line.buf, plain.line.buf);
+	/* The grown arena serves the same event again without spilling. */
+	cap = arena.arena->cap;
+	T_EQ_INT(record_reduce(ev.buf, ev.len, &opts_extras, &arena),
+	    RECORD_OK);
+	T_EQ_INT(arena.arena->cap, cap);
+	T_EQ_INT(arena.arena->spilled, 0);
+	T_EQ_STR(arena.line.buf, plain.line.buf);
+	record_free(&plain);
+	record_free(&arena);
+	strbuf_free(&ev);
+}
+
+int
+main(void)
+{
+	run_all();
+	json_arena_hooks();
+	run_all();
+	T_RUN(test_arena_spills_then_grows);
+	cJSON_InitHooks(NULL);
 	return T_DONE();
 }

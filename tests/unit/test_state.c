@@ -14,6 +14,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "state.h"
 #include "util.h"
 #include "t.h"
@@ -23,6 +24,8 @@
 
 /* 2026-11-24T07:00:00Z */
 #define T0 ((time_t)1795503600)
+#define ACCT "123456789012"
+#define ACCT2 "210987654321"
 
 static char tmpdir[64];
 /* The whole file, NUL-terminated; *len gets its size. NULL if unreadable. */
@@ -212,7 +215,7 @@ static const struct {
 	{ "corrupt-trailing-garbage.json", "not valid JSON" },
 	{ "corrupt-truncated.json", "not valid JSON" },
 	{ "corrupt-unknown-key.json", "unknown key \"extra\"" },
-	{ "corrupt-version-2.json", "unsupported version" },
+	{ "corrupt-version-3.json", "unsupported version" },
 	{ "corrupt-version-fraction.json", "unsupported version" },
 	{ "corrupt-version-missing.json", "no \"version\"" },
 	{ "corrupt-version-string.json", "unsupported version" },
@@ -313,15 +316,15 @@ build_state(struct state *st)
 	char id[64];
 
 	memset(st, 0, sizeof(*st));
-	r = state_region(st, "us-west-2");
+	r = state_region(st, ACCT, "us-west-2");
 	r->has_cursor = true;
 	r->cursor = T0;
 	for (int i = 0; i < 2500; i++) {
 		snprintf(id, sizeof(id), "id-\"quoted\"\\-%04d", i);
 		strset_add(&r->seen, id, T0 - 900 + i % 900);
 	}
-	r = state_region(st, "ap-northeast-1");
-	r = state_region(st, "eu-central-1");
+	r = state_region(st, ACCT2, "ap-northeast-1");
+	r = state_region(st, ACCT, "eu-central-1");
 	r->has_cursor = true;
 	r->cursor = T0 + 59;
 	strset_add(&r->seen, "only-one", T0);
@@ -333,6 +336,7 @@ build_state(struct state *st)
 	st->pending.offset = 1LL << 40;
 	st->pending.length = 0;
 	memcpy(st->pending.sha256, SHA, sizeof(st->pending.sha256));
+	st->pending.after.account = xstrdup(ACCT);
 	st->pending.after.region = xstrdup("eu-central-1");
 	st->pending.after.has_cursor = true;
 	st->pending.after.cursor = T0 + 120;
@@ -357,11 +361,66 @@ check_seen_in(const char *key, time_t time, void *arg)
 static void
 region_eq(const struct region_state *a, const struct region_state *b)
 {
+	T_EQ_STR(a->account, b->account);
 	T_EQ_STR(a->region, b->region);
 	T_EQ_INT(a->has_cursor, b->has_cursor);
 	T_EQ_INT(a->cursor, b->cursor);
 	T_EQ_INT(a->seen.count, b->seen.count);
 	strset_each(&a->seen, check_seen_in, (void *)&b->seen);
+}
+
+/*
+ * A version 1 file (one account) is upgraded: every cursor, seen id and
+ * the pending append go to the given account; the old file stays beside
+ * it, once; the next save writes version 2.
+ */
+static void
+test_adopt_upgrades_a_version_1_file(void)
+{
+	struct state st, back;
+	char *path = tmp_path("v1.json"), *old = tmp_path("v1.json.v1");
+	char *orig, *kept, *text;
+	size_t n1 = 0, n2 = 0;
+
+	orig = slurp(FIXTURES "/good-full.json", &n1);
+	spit(path, orig);
+	T_EQ_INT(state_load(path, &st), 0);
+	T_EQ_INT(st.version, 1);
+	T_ASSERT(st.regions[0].account == NULL);
+	log_set_level(LOG_VERBOSE);
+	t_capture_start();
+	T_EQ_INT(state_adopt(path, &st, ACCT), 0);
+	T_ASSERT(strstr(t_capture_end(), "upgraded to version 2") != NULL);
+	for (size_t i = 0; i < st.nregions; i++)
+		T_EQ_STR(st.regions[i].account, ACCT);
+	T_EQ_STR(st.pending.after.account, ACCT);
+	T_EQ_INT(state_save(path, &st), 0);
+	kept = slurp(old, &n2);
+	T_ASSERT(kept != NULL && n1 == n2 && memcmp(orig, kept, n1) == 0);
+	T_EQ_INT(state_load(path, &back), 0);
+	T_EQ_INT(back.version, 2);
+	T_EQ_INT(back.nregions, 3);
+	for (size_t i = 0; i < st.nregions && i < back.nregions; i++)
+		region_eq(&st.regions[i], &back.regions[i]);
+	region_eq(&st.pending.after, &back.pending.after);
+	/* Loaded again, nothing more is kept or announced. */
+	t_capture_start();
+	T_EQ_INT(state_adopt(path, &back, ACCT2), 0);
+	T_EQ_STR(t_capture_end(), "");
+	log_set_level(LOG_NORMAL);
+	T_EQ_STR(back.regions[0].account, ACCT);
+	text = slurp(path, &n2);
+	T_ASSERT(text != NULL && strstr(text, "\"accounts\":{\"" ACCT
+	    "\":{\"regions\":{\"us-east-1\":") != NULL);
+	free(text);
+	free(kept);
+	free(orig);
+	state_free(&st);
+	state_free(&back);
+	unlink(old);
+	unlink(path);
+	free(old);
+	free(path);
 }
 
 static void
@@ -375,8 +434,15 @@ test_save_then_load_round_trips(void)
 	T_EQ_INT(state_save(path, &st), 0);
 	T_EQ_INT(state_load(path, &back), 0);
 	T_EQ_INT(back.nregions, 3);
-	for (size_t i = 0; i < st.nregions && i < back.nregions; i++)
-		region_eq(&st.regions[i], &back.regions[i]);
+	/* Grouped by account in the file: found by account and region. */
+	for (size_t i = 0; i < st.nregions; i++) {
+		const struct region_state *b = state_find(&back,
+		    st.regions[i].account, st.regions[i].region);
+
+		T_ASSERT(b != NULL);
+		if (b != NULL)
+			region_eq(&st.regions[i], b);
+	}
 	T_ASSERT(back.pending.active);
 	T_EQ_STR(back.pending.output, st.pending.output);
 	T_EQ_INT(back.pending.dev, st.pending.dev);
@@ -392,7 +458,7 @@ test_save_then_load_round_trips(void)
 	T_ASSERT(text != NULL && strchr(text, '\n') == text + len - 1);
 	T_ASSERT(text != NULL &&
 	    strstr(text, "\"ino\":9007199254740991,") != NULL);
-	T_ASSERT(text != NULL && strncmp(text, "{\"version\":1,", 13) == 0);
+	T_ASSERT(text != NULL && strncmp(text, "{\"version\":2,", 13) == 0);
 	free(text);
 
 	/* Saving what was loaded keeps it loadable and without a pending. */
@@ -556,14 +622,14 @@ test_region_lookup_and_move(void)
 	struct region_state tmp = { 0 };
 	struct region_state *r;
 
-	r = state_region(&st, "us-east-1");
+	r = state_region(&st, ACCT, "us-east-1");
 	T_EQ_STR(r->region, "us-east-1");
 	T_ASSERT(!r->has_cursor);
 	T_EQ_INT(r->seen.count, 0);
 	strset_add(&r->seen, "old", T0);
-	state_region(&st, "eu-west-1");
+	state_region(&st, ACCT, "eu-west-1");
 	T_EQ_INT(st.nregions, 2);
-	r = state_region(&st, "us-east-1");
+	r = state_region(&st, ACCT, "us-east-1");
 	T_EQ_INT(st.nregions, 2);
 	T_ASSERT(r == &st.regions[0]);
 
@@ -676,6 +742,7 @@ main(void)
 	fresh_tmpdir();
 	T_RUN(test_load_missing_file_is_empty_state);
 	T_RUN(test_load_good_file);
+	T_RUN(test_adopt_upgrades_a_version_1_file);
 	T_RUN(test_load_minimal_files);
 	T_RUN(test_every_corrupt_fixture_is_listed);
 	T_RUN(test_corrupt_files_are_refused_and_left_alone);
