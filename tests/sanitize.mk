@@ -74,7 +74,9 @@ build/valgrind/tests/%: build/tests/%
 	@printf '#!/bin/sh\nexec %s ./%s "$$@"\n' "$(VALGRIND)" $< >$@
 	@chmod +x $@
 
-check-asan: build/asan/bedrock-trail $(ASAN_UNIT_BINS)
+# The plain binary too: test_docs and test_examples read its help and
+# install it, as check-valgrind's tests run it.
+check-asan: all build/asan/bedrock-trail $(ASAN_UNIT_BINS)
 	@sh tests/sanitize.sh start $(ASAN_LOGS)
 	-$(ASAN_ENV) sh tests/run-unit.sh $(ASAN_UNIT_BINS); \
 	    echo $$? >$(ASAN_LOGS)/unit.status

@@ -90,6 +90,7 @@ test_regions_all(void)
 	T_EQ_STR(c.regions.v[1], "cn-northwest-1");
 	strlist_free(&cn);
 	config_free(&c);
+	unlink(path);
 }
 
 static void
