@@ -23,12 +23,14 @@ struct model {
 	unsigned long long calls, errors;
 	struct strset principals;	/* -> unsigned long long calls */
 	struct strset regions;
+	struct strset models;		/* accounts only */
 	time_t first, last;
 };
 
 struct reportagg {
 	time_t since, until;
 	struct strset models;	/* -> struct model */
+	struct strset accounts;	/* -> struct model, by recipientAccountId */
 	unsigned long long records, malformed;
 	struct reportagg_result result;
 	const char **regions;	/* every model's sorted regions, end to end */
@@ -51,6 +53,7 @@ model_free(void *p)
 
 	strset_free(&mo->principals);
 	strset_free(&mo->regions);
+	strset_free(&mo->models);
 }
 
 struct reportagg *
@@ -68,6 +71,7 @@ result_free(struct reportagg *ra)
 {
 	free(ra->result.models);
 	free(ra->result.principals);
+	free(ra->result.accounts);
 	free(ra->regions);
 	memset(&ra->result, 0, sizeof(ra->result));
 	ra->regions = NULL;
@@ -80,6 +84,7 @@ reportagg_free(struct reportagg *ra)
 		return;
 	result_free(ra);
 	strset_free_values(&ra->models, model_free);
+	strset_free_values(&ra->accounts, model_free);
 	free(ra);
 }
 
@@ -108,17 +113,14 @@ principal_of(const cJSON *rec)
 	return "(unknown)";
 }
 
+/* One call into a model's or an account's figures. */
 static void
-count_record(struct reportagg *ra, const cJSON *rec, time_t t)
+count_into(struct model *mo, const cJSON *rec, time_t t, const char *name)
 {
-	const char *name = string_field(rec, "modelName");
 	const char *region = string_field(rec, "awsRegion");
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(rec, "errorCode");
-	struct model *mo;
 	unsigned long long *pcalls;
 
-	mo = strset_value(&ra->models, name != NULL ? name : "(none)",
-	    sizeof(*mo));
 	if (mo->calls == 0 || t < mo->first)
 		mo->first = t;
 	if (mo->calls == 0 || t > mo->last)
@@ -130,6 +132,21 @@ count_record(struct reportagg *ra, const cJSON *rec, time_t t)
 		strset_add(&mo->regions, region, 0);
 	pcalls = strset_value(&mo->principals, principal_of(rec), sizeof(*pcalls));
 	(*pcalls)++;
+	if (name != NULL)
+		strset_add(&mo->models, name, 0);
+}
+
+static void
+count_record(struct reportagg *ra, const cJSON *rec, time_t t)
+{
+	const char *name = string_field(rec, "modelName");
+	const char *acct = string_field(rec, "recipientAccountId");
+
+	count_into(strset_value(&ra->models, name != NULL ? name : "(none)",
+	    sizeof(struct model)), rec, t, NULL);
+	/* An account's models are the named ones. */
+	count_into(strset_value(&ra->accounts, acct != NULL ? acct :
+	    "(unknown)", sizeof(struct model)), rec, t, name);
 	ra->records++;
 }
 
@@ -331,6 +348,25 @@ fill_principals(struct reportagg_result *r, const char *model,
 	qsort(first, mo->principals.count, sizeof(*first), principal_cmp);
 }
 
+static void
+fill_accounts(const struct reportagg *ra, struct reportagg_result *r,
+    struct region_fill *rf)
+{
+	r->accounts = xcalloc(ra->accounts.count + 1, sizeof(*r->accounts));
+	for (size_t i = 0; i < ra->accounts.nslots; i++) {
+		const struct strset_entry *s = &ra->accounts.slots[i];
+		struct reportagg_model *a;
+
+		if (s->key == NULL)
+			continue;
+		a = &r->accounts[r->naccounts++];
+		fill_model(ra, a, s->key, s->value, rf);
+		a->policy = NULL;
+		a->nmodels = ((const struct model *)s->value)->models.count;
+	}
+	qsort(r->accounts, r->naccounts, sizeof(*r->accounts), model_cmp);
+}
+
 const struct reportagg_result *
 reportagg_result(struct reportagg *ra)
 {
@@ -347,6 +383,10 @@ reportagg_result(struct reportagg *ra)
 		nregions += mo->regions.count;
 		nprincipals += mo->principals.count;
 	}
+	for (size_t i = 0; i < ra->accounts.nslots; i++)
+		if (ra->accounts.slots[i].key != NULL)
+			nregions += ((const struct model *)
+			    ra->accounts.slots[i].value)->regions.count;
 	r->models = xcalloc(ra->models.count + 1, sizeof(*r->models));
 	r->principals = xcalloc(nprincipals + 1, sizeof(*r->principals));
 	ra->regions = rf.v = xcalloc(nregions + 1, sizeof(*rf.v));
@@ -363,6 +403,7 @@ reportagg_result(struct reportagg *ra)
 		fill_principals(r, r->models[i].name,
 		    map_find(&ra->models, r->models[i].name));
 	}
+	fill_accounts(ra, r, &rf);
 	r->records = ra->records;
 	r->malformed = ra->malformed;
 	return r;

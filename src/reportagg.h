@@ -36,6 +36,7 @@ struct reportagg_model {
 	size_t nregions;
 	time_t first, last;		/* eventTime */
 	const char *policy;	/* "allowed", "denied", "unlisted"; or NULL */
+	size_t nmodels;		/* accounts only: distinct modelName */
 };
 
 struct reportagg_principal {
@@ -54,6 +55,12 @@ struct reportagg_result {
 	size_t nmodels;
 	struct reportagg_principal *principals;
 	size_t nprincipals;
+	/*
+	 * Per recipientAccountId ("(unknown)" without one), by calls: name
+	 * is the account id, nprincipals and nmodels its distinct ones.
+	 */
+	struct reportagg_model *accounts;
+	size_t naccounts;
 	unsigned long long records;	/* counted: well formed and in range */
 	unsigned long long malformed;
 };

@@ -21,6 +21,7 @@
 /* Indent of the lines under a model, and of a principal after its calls. */
 #define W_INDENT	4
 #define W_PCALLS	10
+#define W_ACCOUNT	(W_MODEL - W_ERRORS - 1)
 
 /* Bytes in the UTF-8 sequence that starts with c (the input is valid). */
 static size_t
@@ -208,6 +209,30 @@ table_principals(FILE *f, struct strbuf *sb,
 	}
 }
 
+/* Many accounts (SPEC section 7): each account's figures. */
+static void
+table_accounts(FILE *f, struct strbuf *sb, const struct reportagg_result *r)
+{
+	char first[32], last[32];
+
+	fprintf(f, "Accounts\n%-*s %*s %*s %*s %*s\n", W_ACCOUNT, "ACCOUNT",
+	    W_CALLS, "CALLS", W_ERRORS, "ERRORS", W_ERRORS, "MODELS",
+	    W_PRINCIPALS, "PRINCIPALS");
+	for (size_t i = 0; i < r->naccounts; i++) {
+		const struct reportagg_model *a = &r->accounts[i];
+
+		put_cell(sb, a->name, W_ACCOUNT, CUT_END, true);
+		strbuf_addf(sb, " %*llu %*llu %*zu %*zu", W_CALLS, a->calls,
+		    W_ERRORS, a->errors, W_ERRORS, a->nmodels, W_PRINCIPALS,
+		    a->nprincipals);
+		put_line(f, sb);
+		table_regions(f, sb, a);
+		fprintf(f, "%*sfirst seen %s   last seen %s\n", W_INDENT, "",
+		    time_format_iso8601(a->first, first, sizeof(first)),
+		    time_format_iso8601(a->last, last, sizeof(last)));
+	}
+}
+
 void
 reportfmt_table(FILE *f, const struct reportagg_result *r)
 {
@@ -216,6 +241,10 @@ reportfmt_table(FILE *f, const struct reportagg_result *r)
 	table_models(f, &sb, r);
 	fputc('\n', f);
 	table_principals(f, &sb, r);
+	if (r->naccounts > 1) {
+		fputc('\n', f);
+		table_accounts(f, &sb, r);
+	}
 	fprintf(f, "\n%llu record%s, %zu model%s\n", r->records,
 	    r->records == 1 ? "" : "s", r->nmodels, r->nmodels == 1 ? "" : "s");
 	strbuf_free(&sb);
@@ -253,6 +282,26 @@ json_principal(struct strbuf *sb, const struct reportagg_principal *p)
 	strbuf_addf(sb, ",\"calls\":%llu}", p->calls);
 }
 
+static void
+json_account(struct strbuf *sb, const struct reportagg_model *a)
+{
+	char first[32], last[32];
+
+	strbuf_adds(sb, "{\"accountId\":");
+	strbuf_add_json_string(sb, a->name);
+	strbuf_addf(sb, ",\"calls\":%llu,\"errors\":%llu,\"models\":%zu,"
+	    "\"principals\":%zu,\"regions\":[", a->calls, a->errors,
+	    a->nmodels, a->nprincipals);
+	for (size_t i = 0; i < a->nregions; i++) {
+		if (i > 0)
+			strbuf_adds(sb, ",");
+		strbuf_add_json_string(sb, a->regions[i]);
+	}
+	strbuf_addf(sb, "],\"firstSeen\":\"%s\",\"lastSeen\":\"%s\"}",
+	    time_format_iso8601(a->first, first, sizeof(first)),
+	    time_format_iso8601(a->last, last, sizeof(last)));
+}
+
 /* Item by item, so the output is never held whole in memory. */
 void
 reportfmt_json(FILE *f, const struct reportagg_result *r)
@@ -275,8 +324,15 @@ reportfmt_json(FILE *f, const struct reportagg_result *r)
 		fwrite(sb.buf, 1, sb.len, f);
 		strbuf_reset(&sb);
 	}
-	strbuf_addf(&sb, "],\"records\":%llu,\"malformed\":%llu}\n",
-	    r->records, r->malformed);
+	strbuf_adds(&sb, "]");
+	for (size_t i = 0; r->naccounts > 1 && i < r->naccounts; i++) {
+		strbuf_adds(&sb, i > 0 ? "," : ",\"accounts\":[");
+		json_account(&sb, &r->accounts[i]);
+		fwrite(sb.buf, 1, sb.len, f);
+		strbuf_reset(&sb);
+	}
+	strbuf_addf(&sb, "%s,\"records\":%llu,\"malformed\":%llu}\n",
+	    r->naccounts > 1 ? "]" : "", r->records, r->malformed);
 	fwrite(sb.buf, 1, sb.len, f);
 	strbuf_free(&sb);
 }

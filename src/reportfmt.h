@@ -9,7 +9,10 @@
  * json:  one compact object and a newline:
  *   {"models":[{"modelName","calls","errors","principals","regions":[..],
  *   "firstSeen","lastSeen"}],"principals":[{"principal","modelName",
- *   "calls"}],"records":N,"malformed":N}
+ *   "calls"}],"accounts":[{"accountId","calls","errors","models",
+ *   "principals","regions":[..],"firstSeen","lastSeen"}],"records":N,
+ *   "malformed":N}  ("accounts" only when the records come from more
+ *   than one account, as the table's Accounts section)
  * csv:   RFC 4180 (quoting, CRLF), one header and one row per model and
  *   per principal and model: section,modelName,principal,calls,errors,
  *   principals,regions,firstSeen,lastSeen; section is "model" or

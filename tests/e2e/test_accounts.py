@@ -352,3 +352,43 @@ def test_account_name_from_list_accounts_or_the_config(bt, sim):
     names = {(x["recipientAccountId"], x["accountName"]) for x in r.records}
     assert names == {(MEMBERS[0], "acct-01"), (MEMBERS[2], "three")}
     assert list(r.records[0])[-1] == "accountName"
+
+
+def test_report_has_an_accounts_section_for_an_organisation(bt, sim,
+        tmp_path):
+    organisation(sim, events=4)
+    out = tmp_path / "out.jsonl"
+    r = bt(env=NOREGION, args=["-c", bt.config(CONFIG), "poll", "-o", out],
+        timeout=120)
+    assert r.rc == 77, r
+    recs = [json.loads(l) for l in out.read_text().splitlines()]
+    r = bt(["report", "--format", "json", out])
+    assert r.rc == 0, r
+    doc = json.loads(r.out)
+    got = {a["accountId"]: a for a in doc["accounts"]}
+    assert set(got) == set(HEALTHY)
+    for a in HEALTHY:
+        mine = [x for x in recs if x["recipientAccountId"] == a]
+        assert got[a]["calls"] == len(mine) == 12
+        assert got[a]["errors"] == sum(1 for x in mine if x["errorCode"])
+        assert got[a]["models"] == len({x["modelName"] for x in mine
+            if x["modelName"]})
+        assert got[a]["regions"] == sorted(REGIONS)
+    r = bt(["report", "--format", "table", out])
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    i = lines.index("Accounts")
+    assert lines[i + 1].split() == ["ACCOUNT", "CALLS", "ERRORS", "MODELS",
+        "PRINCIPALS"]
+    rows = [l.split() for l in lines[i + 2:]]
+    assert sorted(w[0] for w in rows if len(w) == 5) == sorted(HEALTHY)
+
+
+def test_report_of_one_account_has_no_accounts_section(bt, sim, tmp_path):
+    now = sim.clock()
+    sim.generate(start=now - 3600, end=now - 60, count=5, seed=3,
+        delay_max=0)
+    out = tmp_path / "out.jsonl"
+    assert bt(["poll", "-o", out]).rc == 0
+    r = bt(["report", "--format", "json", out])
+    assert r.rc == 0 and "accounts" not in json.loads(r.out), r
