@@ -392,3 +392,33 @@ def test_report_of_one_account_has_no_accounts_section(bt, sim, tmp_path):
     assert bt(["poll", "-o", out]).rc == 0
     r = bt(["report", "--format", "json", out])
     assert r.rc == 0 and "accounts" not in json.loads(r.out), r
+
+
+def test_report_by_account(bt, sim, tmp_path):
+    organisation(sim, events=4)
+    out = tmp_path / "out.jsonl"
+    r = bt(env=NOREGION, args=["-c", bt.config(CONFIG), "poll", "-o", out],
+        timeout=120)
+    assert r.rc == 77, r
+    recs = [json.loads(l) for l in out.read_text().splitlines()]
+    r = bt(["report", "--format", "json", "--by", "account", out])
+    assert r.rc == 0, r
+    doc = json.loads(r.out)
+    want = defaultdict(int)
+    for x in recs:
+        want[(x["recipientAccountId"], x["modelName"] or "(none)")] += 1
+    got = {(m["accountId"], m["modelName"]): m["calls"]
+        for m in doc["models"]}
+    assert got == dict(want)
+    # Grouped by account, then by calls.
+    order = [m["accountId"] for m in doc["models"]]
+    assert order == sorted(order)
+    assert sum(p["calls"] for p in doc["principals"]) == len(recs)
+    assert all(list(p)[0] == "accountId" for p in doc["principals"])
+    r = bt(["report", "--format", "csv", "--by", "account", out])
+    assert r.rc == 0, r
+    assert r.out.split("\r\n")[0].startswith("section,accountId,modelName,")
+    r = bt(["report", "--by", "model", out])
+    assert r.rc == 64, r
+    assert r.err.splitlines()[0].startswith(
+        "usage error: unknown --by (use --by account)")
