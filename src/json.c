@@ -9,6 +9,30 @@
 #define ARENA_MIN	(32u << 10)
 #define ARENA_MAX	(1u << 20)
 
+/*
+ * Under AddressSanitizer the arena keeps what malloc would have caught:
+ * the block is poisoned, each allocation unpoisoned, and a gap left
+ * after it, so reading past a node or a string still stops the test.
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JSON_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define JSON_ASAN 1
+#endif
+#ifdef JSON_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_GAP	32u
+#define ARENA_POISON(p, n)	ASAN_POISON_MEMORY_REGION(p, n)
+#define ARENA_UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ARENA_GAP	0u
+#define ARENA_POISON(p, n)	((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
+
 char *
 json_string(const cJSON *obj, const char *key)
 {
@@ -35,11 +59,12 @@ json_alloc(size_t n)
 		return malloc(n);
 	at = (a->used + alignof(max_align_t) - 1) &
 	    ~(alignof(max_align_t) - 1);
-	if (at > a->cap || n > a->cap - at) {
-		a->spilled += n;
+	if (at > a->cap || n + ARENA_GAP > a->cap - at) {
+		a->spilled += n + ARENA_GAP;
 		return malloc(n);
 	}
-	a->used = at + n;
+	a->used = at + n + ARENA_GAP;
+	ARENA_UNPOISON(a->buf + at, n);
 	return a->buf + at;
 }
 
@@ -72,6 +97,7 @@ json_arena_begin(struct json_arena *a)
 	}
 	a->used = 0;
 	a->spilled = 0;
+	ARENA_POISON(a->buf, a->cap);
 	json_current = a;
 }
 
@@ -81,6 +107,7 @@ json_arena_end(struct json_arena *a)
 	size_t want = a->used + a->spilled;
 
 	json_current = NULL;
+	ARENA_UNPOISON(a->buf, a->cap);
 	/* Room for a tree this size next time, within reason. */
 	if (a->spilled > 0 && a->cap < ARENA_MAX) {
 		while (a->cap < want && a->cap < ARENA_MAX)

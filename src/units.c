@@ -130,11 +130,13 @@ plan_organization(struct units *u, const struct config *cfg,
 	return 0;
 }
 
+/* An account of unknown id (GetCallerIdentity failed) matches none. */
 static bool
 planned(const struct units *u, const char *id)
 {
 	for (size_t i = 0; i < u->naccounts; i++)
-		if (strcmp(u->accounts[i].id, id) == 0)
+		if (u->accounts[i].id != NULL &&
+		    strcmp(u->accounts[i].id, id) == 0)
 			return true;
 	return false;
 }

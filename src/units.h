@@ -20,7 +20,7 @@
 #include "fetch.h"
 
 struct unit_account {
-	char *id;
+	char *id;		/* NULL: GetCallerIdentity failed */
 	char *name;		/* accounts[].name or ListAccounts', or NULL */
 	char *role_arn;		/* NULL: the credentials' own account */
 	char *external_id;

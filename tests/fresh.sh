@@ -22,6 +22,9 @@ src=/usr/src/bedrock-trail
 # chroot with its own log.
 if [ "${1:-}" = --inside ]; then
 	root=$2 logs=$3
+	# The root on itself, so that / in the chroot is a mount point as on
+	# a real machine: tests that run unshare -m need that.
+	mount --bind "$root" "$root"
 	mount -t proc proc "$root/proc"
 	mount --rbind /sys "$root/sys"
 	mount --rbind /dev "$root/dev"
