@@ -174,6 +174,7 @@ def test_test_connection_one_line_per_unit_and_the_accounts(bt, sim):
     for a in FAILING:
         for reg in REGIONS:
             assert "region %s/%s: " % (a, reg) in r.err
+    assert r.err.splitlines()[-7] == "6 of 33 units failed:"
 
 
 def test_accounts_list_without_organization(bt, sim, tmp_path):
@@ -422,3 +423,14 @@ def test_report_by_account(bt, sim, tmp_path):
     assert r.rc == 64, r
     assert r.err.splitlines()[0].startswith(
         "usage error: unknown --by (use --by account)")
+
+
+def test_member_roles_use_role_session_name(bt, sim):
+    organisation(sim, events=1)
+    cfg = bt.config("regions: [us-east-1]\nrole_name: %s\n"
+        "role_session_name: audit-7\naccounts:\n  - {id: \"%s\"}\n" % (
+        ROLE, MEMBERS[0]))
+    r = bt(env=NOREGION, args=["-c", cfg, "-q", "poll"])
+    assert r.rc == 0, r
+    (q,) = [q for q in sim.stats() if q.get("action") == "AssumeRole"]
+    assert q["params"]["RoleSessionName"] == "audit-7"
