@@ -434,3 +434,29 @@ def test_member_roles_use_role_session_name(bt, sim):
     assert r.rc == 0, r
     (q,) = [q for q in sim.stats() if q.get("action") == "AssumeRole"]
     assert q["params"]["RoleSessionName"] == "audit-7"
+
+
+def test_status_groups_the_cursors_by_account(bt, sim):
+    organisation(sim, events=1)
+    cfg = bt.config("regions: [us-east-1, eu-west-1]\nrole_name: %s\n"
+        "accounts:\n  - {id: \"%s\"}\n  - {id: \"%s\"}\n" % (ROLE, SELF,
+        MEMBERS[0]))
+    r = bt(env=NOREGION, args=["-c", cfg, "status"])
+    assert r.rc == 0 and "no account polled yet\n" in r.out, r
+    assert bt(env=NOREGION, args=["-c", cfg, "-q", "poll"]).rc == 0
+    r = bt(env=NOREGION, args=["-c", cfg, "status"])
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    i = lines.index("account %s:" % SELF)
+    j = lines.index("account %s:" % MEMBERS[0])
+    for k in (i, j):
+        assert [l.split(":")[0] for l in lines[k + 1:k + 3]] == [
+            "  us-east-1", "  eu-west-1"]
+        assert all(", next poll " in l and "cursor 20" in l
+            for l in lines[k + 1:k + 3])
+    r = bt(env=NOREGION, args=["-c", cfg, "status", "--format", "json"])
+    assert r.rc == 0, r
+    units = {(c["account"], c["region"]) for c in json.loads(r.out)["cursors"]
+        if c["cursor"]}
+    assert units == {(a, reg) for a in (SELF, MEMBERS[0])
+        for reg in ("us-east-1", "eu-west-1")}
