@@ -24,6 +24,7 @@ struct cli {
 	bool forget_key;		/* disconnect */
 	enum report_format format;	/* status, report */
 	bool inventory;			/* report */
+	bool by_account;		/* report --by account */
 	char **args;			/* operands after the command */
 	int nargs;
 };

@@ -162,6 +162,8 @@ cmd_report(struct cli *cli, struct config *cfg)
 		return status;
 	ra = reportagg_new(since, until);
 	reportagg_policy(ra, &cfg->models_allowed, &cfg->models_denied);
+	if (cli->by_account)
+		reportagg_by_account(ra);
 	if (cli->nargs == 0 &&
 	    ((status = report_default_input(ra, cfg, &nothing)), nothing)) {
 		reportagg_free(ra);

@@ -256,6 +256,16 @@ status_json_creds(const struct status *s)
 	return o;
 }
 
+static void
+status_json_window(cJSON *o, const struct region_state *rs, time_t start,
+    time_t end)
+{
+	cJSON_AddItemToObject(o, "cursor", rs->has_cursor ?
+	    status_json_time(rs->cursor) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "next_window_start", status_json_time(start));
+	cJSON_AddItemToObject(o, "next_window_end", status_json_time(end));
+}
+
 /* "cursors" is null when the state file cannot be read. */
 static cJSON *
 status_json_cursors(const struct status *s)
@@ -267,7 +277,21 @@ status_json_cursors(const struct status *s)
 	if (s->state_status != 0)
 		return cJSON_CreateNull();
 	a = cJSON_CreateArray();
-	for (size_t i = 0; i < cfg->regions.n; i++) {
+	/* Many accounts: every unit the state knows, with its account. */
+	for (size_t i = 0; config_many_accounts(cfg) &&
+	    i < s->state.nregions; i++) {
+		const struct region_state *rs = &s->state.regions[i];
+
+		status_window(s, rs, &start, &end);
+		o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "account",
+		    status_json_string(rs->account));
+		cJSON_AddStringToObject(o, "region", rs->region);
+		status_json_window(o, rs, start, end);
+		cJSON_AddItemToArray(a, o);
+	}
+	for (size_t i = 0; !config_many_accounts(cfg) &&
+	    i < cfg->regions.n; i++) {
 		const struct region_state *rs =
 		    status_region(s, cfg->regions.v[i]);
 

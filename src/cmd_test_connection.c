@@ -155,6 +155,7 @@ cmd_test_connection(struct cli *cli, struct config *cfg)
 		status = units_worst(status, units.v[i].status);
 	}
 	fflush(stdout);
+	units_summary(&units);
 out:
 	units_free(&units);
 	credentials_clear(&creds);

@@ -42,12 +42,13 @@ enum {
 	OPT_FORMAT = 1 << 6,
 	OPT_INVENTORY = 1 << 7,
 	OPT_ROLE = 1 << 8,
+	OPT_BY = 1 << 9,
 };
 
 static const char *const option_names[] = {
 	"--output", "--state-file", "--since/--until", "--access-key-id",
 	"--session-token-stdin", "--forget-key", "--format", "--inventory",
-	"--role-arn/--external-id",
+	"--role-arn/--external-id", "--by",
 };
 
 struct command {
@@ -91,14 +92,16 @@ static const struct command commands[] = {
 	  "Show the configuration in force, the credential source (access key\n"
 	  "id masked) and each region's cursor.\n" },
 	{ "report", cmd_report, OPT_SINCE_UNTIL | OPT_FORMAT | OPT_INVENTORY |
-	  OPT_STATE_FILE,
+	  OPT_STATE_FILE | OPT_BY,
 	  "summarise records: which models, by whom, how often",
-	  " [--format table|json|csv] [--since TIME] [--until TIME] [FILE...]\n"
+	  " [--format table|json|csv] [--by account] [--since TIME]\n"
+	  "       [--until TIME] [FILE...]\n"
 	  "       bedrock-trail [GLOBAL OPTIONS] report --inventory"
 	  " [--state-file FILE] [--format table|json|csv]",
 	  "Summarise records (stdin by default): per model, calls, errors,\n"
 	  "principals, regions, first and last seen; per principal and model,\n"
-	  "calls; with a model policy, each model's verdict. --inventory prints\n"
+	  "calls; with a model policy, each model's verdict; --by account: the\n"
+	  "same per account. --inventory prints\n"
 	  "what poll's state knows instead: per account, models, principals,\n"
 	  "regions and principal x model pairs, first and last seen, calls.\n" },
 };
@@ -201,7 +204,7 @@ parse_format(const char *s, enum report_format *out)
 
 enum { LO_ENDPOINT = 256, LO_CA, LO_VERSION, LO_STATE, LO_SINCE, LO_UNTIL,
 	LO_KEY_ID, LO_TOKEN_STDIN, LO_FORGET_KEY, LO_FORMAT, LO_LOG_FORMAT,
-	LO_INVENTORY, LO_ROLE_ARN, LO_EXTERNAL_ID };
+	LO_INVENTORY, LO_ROLE_ARN, LO_EXTERNAL_ID, LO_BY };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -224,6 +227,7 @@ static const struct option long_options[] = {
 	{ "format", required_argument, NULL, LO_FORMAT },
 	{ "log-format", required_argument, NULL, LO_LOG_FORMAT },
 	{ "inventory", no_argument, NULL, LO_INVENTORY },
+	{ "by", required_argument, NULL, LO_BY },
 	{ NULL, 0, NULL, 0 },
 };
 #define NLONG (sizeof(long_options) / sizeof(long_options[0]) - 1)
@@ -304,6 +308,13 @@ parse_option(int ch, struct parsed *p)
 	case LO_INVENTORY:
 		c->inventory = true;
 		p->used |= OPT_INVENTORY;
+		return 0;
+	case LO_BY:
+		if (strcmp(optarg, "account") != 0)
+			return usage_error("unknown --by (use --by account)",
+			    optarg);
+		c->by_account = true;
+		p->used |= OPT_BY;
 		return 0;
 	case LO_LOG_FORMAT:
 		/* Already applied by early_log_format, before any message. */

@@ -35,6 +35,8 @@ struct reportagg {
 	struct reportagg_result result;
 	const char **regions;	/* every model's sorted regions, end to end */
 	const struct strlist *allowed, *denied;	/* NULL: no policy */
+	bool by_account;	/* models keyed "ACCOUNT MODEL" */
+	struct strbuf key;
 };
 
 /* The value of key in a strset of values, or NULL. */
@@ -83,6 +85,7 @@ reportagg_free(struct reportagg *ra)
 	if (ra == NULL)
 		return;
 	result_free(ra);
+	strbuf_free(&ra->key);
 	strset_free_values(&ra->models, model_free);
 	strset_free_values(&ra->accounts, model_free);
 	free(ra);
@@ -141,9 +144,17 @@ count_record(struct reportagg *ra, const cJSON *rec, time_t t)
 {
 	const char *name = string_field(rec, "modelName");
 	const char *acct = string_field(rec, "recipientAccountId");
+	const char *key = name != NULL ? name : "(none)";
 
-	count_into(strset_value(&ra->models, name != NULL ? name : "(none)",
-	    sizeof(struct model)), rec, t, NULL);
+	/* Account ids have no space: the key splits back at the first. */
+	if (ra->by_account) {
+		strbuf_reset(&ra->key);
+		strbuf_addf(&ra->key, "%s %s", acct != NULL ? acct :
+		    "(unknown)", key);
+		key = ra->key.buf;
+	}
+	count_into(strset_value(&ra->models, key, sizeof(struct model)), rec,
+	    t, NULL);
 	/* An account's models are the named ones. */
 	count_into(strset_value(&ra->accounts, acct != NULL ? acct :
 	    "(unknown)", sizeof(struct model)), rec, t, name);
@@ -259,10 +270,21 @@ reportagg_read(struct reportagg *ra, FILE *f, const char *name)
 	return 0;
 }
 
+void
+reportagg_by_account(struct reportagg *ra)
+{
+	ra->by_account = true;
+}
+
 static int
 model_cmp(const void *a, const void *b)
 {
 	const struct reportagg_model *x = a, *y = b;
+	int c;
+
+	if (x->account != NULL && y->account != NULL &&
+	    (c = strcmp(x->account, y->account)) != 0)
+		return c;
 
 	if (x->calls != y->calls)
 		return x->calls > y->calls ? -1 : 1;
@@ -309,10 +331,27 @@ reportagg_policy(struct reportagg *ra, const struct strlist *allowed,
 	ra->denied = denied;
 }
 
+/* "ACCOUNT MODEL" of --by account: the account's own string, and MODEL. */
+static const char *
+split_key(const struct reportagg *ra, const char *key, const char **account)
+{
+	const char *sp = strchr(key, ' ');
+	char id[64];
+
+	*account = NULL;
+	if (!ra->by_account || sp == NULL || (size_t)(sp - key) >= sizeof(id))
+		return key;
+	memcpy(id, key, (size_t)(sp - key));
+	id[sp - key] = '\0';
+	*account = strset_find(&ra->accounts, id)->key;
+	return sp + 1;
+}
+
 static void
 fill_model(const struct reportagg *ra, struct reportagg_model *out,
     const char *name, const struct model *mo, struct region_fill *rf)
 {
+	name = split_key(ra, name, &out->account);
 	out->name = name;
 	out->policy = ra->allowed == NULL || strcmp(name, "(none)") == 0 ?
 	    NULL : policy_verdict_name(policy_check(ra->allowed, ra->denied,
@@ -330,7 +369,7 @@ fill_model(const struct reportagg *ra, struct reportagg_model *out,
 
 static void
 fill_principals(struct reportagg_result *r, const char *model,
-    const struct model *mo)
+    const char *account, const struct model *mo)
 {
 	struct reportagg_principal *first = r->principals + r->nprincipals;
 
@@ -343,6 +382,7 @@ fill_principals(struct reportagg_result *r, const char *model,
 		p = &r->principals[r->nprincipals++];
 		p->principal = s->key;
 		p->model = model;
+		p->account = account;
 		p->calls = *(const unsigned long long *)s->value;
 	}
 	qsort(first, mo->principals.count, sizeof(*first), principal_cmp);
@@ -365,6 +405,17 @@ fill_accounts(const struct reportagg *ra, struct reportagg_result *r,
 		a->nmodels = ((const struct model *)s->value)->models.count;
 	}
 	qsort(r->accounts, r->naccounts, sizeof(*r->accounts), model_cmp);
+}
+
+/* The map's key of a result row: "ACCOUNT MODEL" with --by account. */
+static const char *
+model_key(struct reportagg *ra, const struct reportagg_model *m)
+{
+	if (m->account == NULL)
+		return m->name;
+	strbuf_reset(&ra->key);
+	strbuf_addf(&ra->key, "%s %s", m->account, m->name);
+	return ra->key.buf;
 }
 
 const struct reportagg_result *
@@ -400,8 +451,8 @@ reportagg_result(struct reportagg *ra)
 	qsort(r->models, r->nmodels, sizeof(*r->models), model_cmp);
 	/* Principal rows follow the models' order. */
 	for (size_t i = 0; i < r->nmodels; i++) {
-		fill_principals(r, r->models[i].name,
-		    map_find(&ra->models, r->models[i].name));
+		fill_principals(r, r->models[i].name, r->models[i].account,
+		    map_find(&ra->models, model_key(ra, &r->models[i])));
 	}
 	fill_accounts(ra, r, &rf);
 	r->records = ra->records;

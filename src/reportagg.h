@@ -37,11 +37,13 @@ struct reportagg_model {
 	time_t first, last;		/* eventTime */
 	const char *policy;	/* "allowed", "denied", "unlisted"; or NULL */
 	size_t nmodels;		/* accounts only: distinct modelName */
+	const char *account;	/* --by account: the recipientAccountId */
 };
 
 struct reportagg_principal {
 	const char *principal;
 	const char *model;
+	const char *account;	/* --by account: the recipientAccountId */
 	unsigned long long calls;
 };
 
@@ -75,6 +77,12 @@ enum reportagg_status {
 /* Counts records with since <= eventTime < until. */
 struct reportagg *reportagg_new(time_t since, time_t until);
 void reportagg_free(struct reportagg *);
+
+/*
+ * --by account: a model's figures per account, the models sorted by
+ * account, then as usual; each row carries its account. Before any line.
+ */
+void reportagg_by_account(struct reportagg *);
 
 /*
  * With a model policy (policy.h), each model of the result gets its

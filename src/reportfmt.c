@@ -146,6 +146,17 @@ table_regions(FILE *f, struct strbuf *sb, const struct reportagg_model *m)
 	put_line(f, sb);
 }
 
+/* "ACCOUNT MODEL" with --by account, else the model. */
+static const char *
+row_name(struct strbuf *sb, const char *account, const char *model)
+{
+	if (account == NULL)
+		return model;
+	strbuf_reset(sb);
+	strbuf_addf(sb, "%s %s", account, model);
+	return sb->buf;
+}
+
 /* With a model policy, the model column makes room for its verdict. */
 static bool
 has_policy(const struct reportagg_result *r)
@@ -162,6 +173,7 @@ table_models(FILE *f, struct strbuf *sb, const struct reportagg_result *r)
 	bool policy = has_policy(r);
 	int wmodel = policy ? W_MODEL - W_POLICY - 1 : W_MODEL;
 	char first[32], last[32];
+	struct strbuf name = { 0 };
 
 	fprintf(f, "Models\n%-*s %*s %*s %*s%s\n", wmodel, "MODEL", W_CALLS,
 	    "CALLS", W_ERRORS, "ERRORS", W_PRINCIPALS, "PRINCIPALS",
@@ -171,7 +183,8 @@ table_models(FILE *f, struct strbuf *sb, const struct reportagg_result *r)
 	for (size_t i = 0; i < r->nmodels; i++) {
 		const struct reportagg_model *m = &r->models[i];
 
-		put_cell(sb, m->name, (size_t)wmodel, CUT_END, true);
+		put_cell(sb, row_name(&name, m->account, m->name),
+		    (size_t)wmodel, CUT_END, true);
 		strbuf_addf(sb, " %*llu %*llu %*zu", W_CALLS, m->calls,
 		    W_ERRORS, m->errors, W_PRINCIPALS, m->nprincipals);
 		if (policy)
@@ -182,13 +195,15 @@ table_models(FILE *f, struct strbuf *sb, const struct reportagg_result *r)
 		    time_format_iso8601(m->first, first, sizeof(first)),
 		    time_format_iso8601(m->last, last, sizeof(last)));
 	}
+	strbuf_free(&name);
 }
 
 static void
 table_principals(FILE *f, struct strbuf *sb,
     const struct reportagg_result *r)
 {
-	const char *model = NULL;
+	const struct reportagg_principal *prev = NULL;
+	struct strbuf name = { 0 };
 
 	fprintf(f, "Principals by model\n%*s  %s\n", W_PCALLS, "CALLS",
 	    "PRINCIPAL");
@@ -197,9 +212,11 @@ table_principals(FILE *f, struct strbuf *sb,
 	for (size_t i = 0; i < r->nprincipals; i++) {
 		const struct reportagg_principal *p = &r->principals[i];
 
-		if (model == NULL || strcmp(model, p->model) != 0) {
-			model = p->model;
-			put_cell(sb, model, REPORTFMT_WIDTH, CUT_MIDDLE, false);
+		if (prev == NULL || strcmp(prev->model, p->model) != 0 ||
+		    prev->account != p->account) {
+			prev = p;
+			put_cell(sb, row_name(&name, p->account, p->model),
+			    REPORTFMT_WIDTH, CUT_MIDDLE, false);
 			put_line(f, sb);
 		}
 		strbuf_addf(sb, "%*llu  ", W_PCALLS, p->calls);
@@ -207,6 +224,7 @@ table_principals(FILE *f, struct strbuf *sb,
 		    CUT_MIDDLE, false);
 		put_line(f, sb);
 	}
+	strbuf_free(&name);
 }
 
 /* Many accounts (SPEC section 7): each account's figures. */
@@ -250,12 +268,25 @@ reportfmt_table(FILE *f, const struct reportagg_result *r)
 	strbuf_free(&sb);
 }
 
+/* --by account: "accountId" first in each row. */
+static void
+json_account_id(struct strbuf *sb, const char *account)
+{
+	if (account == NULL)
+		return;
+	strbuf_adds(sb, "\"accountId\":");
+	strbuf_add_json_string(sb, account);
+	strbuf_adds(sb, ",");
+}
+
 static void
 json_model(struct strbuf *sb, const struct reportagg_model *m)
 {
 	char first[32], last[32];
 
-	strbuf_adds(sb, "{\"modelName\":");
+	strbuf_adds(sb, "{");
+	json_account_id(sb, m->account);
+	strbuf_adds(sb, "\"modelName\":");
 	strbuf_add_json_string(sb, m->name);
 	strbuf_addf(sb, ",\"calls\":%llu,\"errors\":%llu,\"principals\":%zu,"
 	    "\"regions\":[", m->calls, m->errors, m->nprincipals);
@@ -275,7 +306,9 @@ json_model(struct strbuf *sb, const struct reportagg_model *m)
 static void
 json_principal(struct strbuf *sb, const struct reportagg_principal *p)
 {
-	strbuf_adds(sb, "{\"principal\":");
+	strbuf_adds(sb, "{");
+	json_account_id(sb, p->account);
+	strbuf_adds(sb, "\"principal\":");
 	strbuf_add_json_string(sb, p->principal);
 	strbuf_adds(sb, ",\"modelName\":");
 	strbuf_add_json_string(sb, p->model);
@@ -368,6 +401,8 @@ csv_model(struct strbuf *sb, const struct reportagg_model *m, bool policy)
 		strbuf_adds(&regions, m->regions[i]);
 	}
 	strbuf_adds(sb, "model");
+	if (m->account != NULL)
+		csv_field(sb, m->account);
 	csv_field(sb, m->name);
 	strbuf_addf(sb, ",,%llu,%llu,%zu", m->calls, m->errors,
 	    m->nprincipals);
@@ -384,9 +419,11 @@ reportfmt_csv(FILE *f, const struct reportagg_result *r)
 {
 	struct strbuf sb = { 0 };
 	bool policy = has_policy(r);
+	bool by = r->nmodels > 0 && r->models[0].account != NULL;
 
-	fprintf(f, "section,modelName,principal,calls,errors,principals,"
-	    "regions,firstSeen,lastSeen%s\r\n", policy ? ",policy" : "");
+	fprintf(f, "section,%smodelName,principal,calls,errors,principals,"
+	    "regions,firstSeen,lastSeen%s\r\n", by ? "accountId," : "",
+	    policy ? ",policy" : "");
 	for (size_t i = 0; i < r->nmodels; i++) {
 		csv_model(&sb, &r->models[i], policy);
 		fwrite(sb.buf, 1, sb.len, f);
@@ -394,6 +431,8 @@ reportfmt_csv(FILE *f, const struct reportagg_result *r)
 	}
 	for (size_t i = 0; i < r->nprincipals; i++) {
 		strbuf_adds(&sb, "principal");
+		if (r->principals[i].account != NULL)
+			csv_field(&sb, r->principals[i].account);
 		csv_field(&sb, r->principals[i].model);
 		csv_field(&sb, r->principals[i].principal);
 		strbuf_addf(&sb, ",%llu,,,,,%s\r\n", r->principals[i].calls,

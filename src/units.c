@@ -130,11 +130,13 @@ plan_organization(struct units *u, const struct config *cfg,
 	return 0;
 }
 
+/* An account of unknown id (GetCallerIdentity failed) matches none. */
 static bool
 planned(const struct units *u, const char *id)
 {
 	for (size_t i = 0; i < u->naccounts; i++)
-		if (strcmp(u->accounts[i].id, id) == 0)
+		if (u->accounts[i].id != NULL &&
+		    strcmp(u->accounts[i].id, id) == 0)
 			return true;
 	return false;
 }
@@ -215,8 +217,8 @@ static void
 assume(const struct config *cfg, const struct credentials *base,
     struct unit_account *a)
 {
-	struct sts_assume_role r = { a->role_arn, "bedrock-trail",
-		a->external_id, 0 };
+	struct sts_assume_role r = { a->role_arn, cfg->role_session_name ?
+		cfg->role_session_name : "bedrock-trail", a->external_id, 0 };
 	struct sts_target t;
 	char *partition = arn_partition(a->role_arn);
 
@@ -332,7 +334,6 @@ context(const struct units *us, const struct unit *u)
 int
 units_report(const struct units *us)
 {
-	size_t nfailed = 0;
 	int status = 0;
 
 	for (size_t i = 0; i < us->n; i++) {
@@ -340,22 +341,31 @@ units_report(const struct units *us)
 
 		if (u->status == 0)
 			continue;
-		nfailed++;
 		status = units_worst(status, u->status);
 		context(us, u);
 		if (u->err.kind != CT_OK)
 			ct_report_error(u->label, &u->err, false);
 		log_set_context(NULL, NULL);
 	}
+	units_summary(us);
+	return status;
+}
+
+void
+units_summary(const struct units *us)
+{
+	size_t nfailed = 0;
+
+	for (size_t i = 0; i < us->n; i++)
+		nfailed += us->v[i].status != 0;
 	if (nfailed == 0 || !us->many)
-		return status;
+		return;
 	log_error("%zu of %zu units failed:", nfailed, us->n);
 	for (size_t i = 0; i < us->n; i++)
 		if (us->v[i].status != 0)
 			log_error("  %s: %s (exit %d)", us->v[i].label,
 			    us->v[i].err.code[0] ? us->v[i].err.code :
 			    "local error", us->v[i].status);
-	return status;
 }
 
 /* Higher is worse: a temporary condition least, a local failure most. */

@@ -20,7 +20,7 @@
 #include "fetch.h"
 
 struct unit_account {
-	char *id;
+	char *id;		/* NULL: GetCallerIdentity failed */
 	char *name;		/* accounts[].name or ListAccounts', or NULL */
 	char *role_arn;		/* NULL: the credentials' own account */
 	char *external_id;
@@ -105,6 +105,8 @@ void units_fail(struct unit *, const struct ct_error *err);
  * one line per failed unit. Returns the worst unit's status.
  */
 int units_report(const struct units *);
+/* With many accounts: "N of M units failed:" and a line for each. */
+void units_summary(const struct units *);
 
 /* The worse of two exit statuses: local failures, then data, auth... */
 int units_worst(int a, int b);

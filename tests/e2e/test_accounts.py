@@ -174,6 +174,7 @@ def test_test_connection_one_line_per_unit_and_the_accounts(bt, sim):
     for a in FAILING:
         for reg in REGIONS:
             assert "region %s/%s: " % (a, reg) in r.err
+    assert r.err.splitlines()[-7] == "6 of 33 units failed:"
 
 
 def test_accounts_list_without_organization(bt, sim, tmp_path):
@@ -392,3 +393,70 @@ def test_report_of_one_account_has_no_accounts_section(bt, sim, tmp_path):
     assert bt(["poll", "-o", out]).rc == 0
     r = bt(["report", "--format", "json", out])
     assert r.rc == 0 and "accounts" not in json.loads(r.out), r
+
+
+def test_report_by_account(bt, sim, tmp_path):
+    organisation(sim, events=4)
+    out = tmp_path / "out.jsonl"
+    r = bt(env=NOREGION, args=["-c", bt.config(CONFIG), "poll", "-o", out],
+        timeout=120)
+    assert r.rc == 77, r
+    recs = [json.loads(l) for l in out.read_text().splitlines()]
+    r = bt(["report", "--format", "json", "--by", "account", out])
+    assert r.rc == 0, r
+    doc = json.loads(r.out)
+    want = defaultdict(int)
+    for x in recs:
+        want[(x["recipientAccountId"], x["modelName"] or "(none)")] += 1
+    got = {(m["accountId"], m["modelName"]): m["calls"]
+        for m in doc["models"]}
+    assert got == dict(want)
+    # Grouped by account, then by calls.
+    order = [m["accountId"] for m in doc["models"]]
+    assert order == sorted(order)
+    assert sum(p["calls"] for p in doc["principals"]) == len(recs)
+    assert all(list(p)[0] == "accountId" for p in doc["principals"])
+    r = bt(["report", "--format", "csv", "--by", "account", out])
+    assert r.rc == 0, r
+    assert r.out.split("\r\n")[0].startswith("section,accountId,modelName,")
+    r = bt(["report", "--by", "model", out])
+    assert r.rc == 64, r
+    assert r.err.splitlines()[0].startswith(
+        "usage error: unknown --by (use --by account)")
+
+
+def test_member_roles_use_role_session_name(bt, sim):
+    organisation(sim, events=1)
+    cfg = bt.config("regions: [us-east-1]\nrole_name: %s\n"
+        "role_session_name: audit-7\naccounts:\n  - {id: \"%s\"}\n" % (
+        ROLE, MEMBERS[0]))
+    r = bt(env=NOREGION, args=["-c", cfg, "-q", "poll"])
+    assert r.rc == 0, r
+    (q,) = [q for q in sim.stats() if q.get("action") == "AssumeRole"]
+    assert q["params"]["RoleSessionName"] == "audit-7"
+
+
+def test_status_groups_the_cursors_by_account(bt, sim):
+    organisation(sim, events=1)
+    cfg = bt.config("regions: [us-east-1, eu-west-1]\nrole_name: %s\n"
+        "accounts:\n  - {id: \"%s\"}\n  - {id: \"%s\"}\n" % (ROLE, SELF,
+        MEMBERS[0]))
+    r = bt(env=NOREGION, args=["-c", cfg, "status"])
+    assert r.rc == 0 and "no account polled yet\n" in r.out, r
+    assert bt(env=NOREGION, args=["-c", cfg, "-q", "poll"]).rc == 0
+    r = bt(env=NOREGION, args=["-c", cfg, "status"])
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    i = lines.index("account %s:" % SELF)
+    j = lines.index("account %s:" % MEMBERS[0])
+    for k in (i, j):
+        assert [l.split(":")[0] for l in lines[k + 1:k + 3]] == [
+            "  us-east-1", "  eu-west-1"]
+        assert all(", next poll " in l and "cursor 20" in l
+            for l in lines[k + 1:k + 3])
+    r = bt(env=NOREGION, args=["-c", cfg, "status", "--format", "json"])
+    assert r.rc == 0, r
+    units = {(c["account"], c["region"]) for c in json.loads(r.out)["cursors"]
+        if c["cursor"]}
+    assert units == {(a, reg) for a in (SELF, MEMBERS[0])
+        for reg in ("us-east-1", "eu-west-1")}

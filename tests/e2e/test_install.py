@@ -54,6 +54,21 @@ def make(*args):
     return r
 
 
+@pytest.fixture(autouse=True, scope="module")
+def tree_as_it_was():
+    """make install PREFIX=... rebuilds ./bedrock-trail with that prefix's
+    policy path in its messages. Build it back afterwards with the path it
+    had, so that the tests after these (test_network's, under check-asan
+    too, where the binary tested was built before) and whoever runs
+    ./bedrock-trail next see the build they made, not /opt/bt's."""
+    stamp = REPO / "build" / "docdir.stamp"
+    before = stamp.read_text().strip() if stamp.exists() else None
+    yield
+    if before is not None:
+        make("all", "IAM_POLICY_PATH=" + before)
+        assert stamp.read_text().strip() == before
+
+
 def tree(root):
     files, dirs = {}, set()
     for dirpath, dirnames, filenames in os.walk(root):
