@@ -160,7 +160,11 @@ class Bench:
             "AWS_ENDPOINT_URL_CLOUDTRAIL": self.sim.url,
             "AWS_REGION": region,
             "AWS_CONFIG_FILE": str(self.empty),
-            "AWS_SHARED_CREDENTIALS_FILE": str(self.empty)}
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.empty),
+            # Every poll asks STS whose the credentials are: the simulator.
+            "AWS_ENDPOINT_URL_STS": self.sim.url,
+            "AWS_ENDPOINT_URL_ORGANIZATIONS": self.sim.url,
+            "AWS_EC2_METADATA_DISABLED": "true"}
 
     def config(self, name, rate=None):
         """A config whose state file is in the work directory; rate None

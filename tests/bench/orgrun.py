@@ -82,9 +82,6 @@ class OrgRun:
         env = self.b.env()
         # The environment's region would win over the configured list.
         del env["AWS_REGION"]
-        env["AWS_ENDPOINT_URL_STS"] = self.b.sim.url
-        env["AWS_ENDPOINT_URL_ORGANIZATIONS"] = self.b.sim.url
-        env["AWS_EC2_METADATA_DISABLED"] = "true"
         return env
 
     def supported(self, cfg):
