@@ -1,7 +1,8 @@
 /*
  * The bytes as the state file. state_load must accept or refuse them with
- * EX_DATAERR; a state it accepts must survive state_save and a second
- * state_load unchanged, so that a poll never loses a cursor, a seen id or
+ * EX_DATAERR; a state it accepts, once state_adopt has given a version 1
+ * file an account, must survive state_save and a second state_load
+ * unchanged, so that a poll never loses a cursor, a seen id or
  * a pending append through a save.
  */
 #include <stdbool.h>
@@ -59,8 +60,8 @@ same_set(const struct strset *a, const struct strset *b)
 static bool
 same_region(const struct region_state *a, const struct region_state *b)
 {
-	return same_str(a->region, b->region) &&
-	    a->has_cursor == b->has_cursor &&
+	return same_str(a->account, b->account) &&
+	    same_str(a->region, b->region) && a->has_cursor == b->has_cursor &&
 	    (!a->has_cursor || a->cursor == b->cursor) &&
 	    same_set(&a->seen, &b->seen);
 }
@@ -140,8 +141,11 @@ check_same(const struct state *a, const struct state *b)
 
 	FUZZ_CHECK(a->nregions == b->nregions, "region count changed");
 	for (i = 0; i < a->nregions; i++) {
+		/* The same (account, region): version 2 keys by both. */
 		for (j = 0; j < b->nregions; j++)
 			if (same_str(
+				a->regions[i].account, b->regions[j].account) &&
+			    same_str(
 				a->regions[i].region, b->regions[j].region))
 				break;
 		FUZZ_CHECK(j < b->nregions, "region lost");
@@ -168,6 +172,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	rc = state_load(path, &a);
 	FUZZ_CHECK(rc == 0 || rc == EX_DATAERR, "state_load result");
 	if (rc == 0) {
+		/* As poll does before its first save: a version 1 file's
+		 * entries become the credentials' own account's. */
+		FUZZ_CHECK(state_adopt(path, &a, "123456789012") == 0,
+		    "state_adopt failed");
 		FUZZ_CHECK(state_save(copy, &a) == 0, "state_save failed");
 		FUZZ_CHECK(state_load(copy, &b) == 0, "saved state refused");
 		check_same(&a, &b);
