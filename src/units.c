@@ -180,6 +180,15 @@ units_plan(const struct config *cfg, const struct credentials *base,
 	    cfg->regions.v[0] : "us-east-1"), &t);
 	if (cfg->regions.n > 0)
 		t.region = cfg->regions.v[0];
+	/*
+	 * One account only keys the state with its id, and must not depend
+	 * on STS being reachable (a CloudTrail-only endpoint, a firewall):
+	 * one quick try; cmd_poll keeps the cursors without it.
+	 */
+	if (!u->many) {
+		t.max_attempts = 1;
+		t.timeout = t.timeout < 5 ? t.timeout : 5;
+	}
 	if ((rc = credentials_current(base, &k)) != 0)
 		return rc;
 	rc = sts_get_caller_identity(&t, &k, &u->self, &u->self_arn,
