@@ -302,8 +302,11 @@ connect_check_role(const struct cli *cli)
 static int
 connect_check(const struct config *cfg, const struct credentials *keys)
 {
-	struct sts_assume_role role = { keys->role_arn,
-		cfg->role_session_name, keys->external_id, 0 };
+	struct sts_assume_role role = {
+		.role_arn = keys->role_arn,
+		.session_name = cfg->role_session_name,
+		.external_id = keys->external_id,
+	};
 	struct credentials assumed = { 0 };
 	struct sts_target t;
 	int status;

@@ -446,6 +446,29 @@ open_state(struct poll *p)
 }
 
 /*
+ * The key of the credentials' own account in the state. One account needs
+ * no STS: when GetCallerIdentity could not say, the account this state
+ * already polls is still the one, and a new state keeps it as "self"
+ * until a run that reaches STS gives it its id.
+ */
+static void
+own_account(struct poll *p)
+{
+	const char *key;
+
+	if (p->units.self != NULL) {
+		state_rename_account(&p->state, STATE_SELF, p->units.self);
+		return;
+	}
+	if ((key = state_only_account(&p->state)) == NULL)
+		key = STATE_SELF;
+	p->units.self = xstrdup(key);
+	for (size_t i = 0; i < p->units.naccounts; i++)
+		if (p->units.accounts[i].id == NULL)
+			p->units.accounts[i].id = xstrdup(key);
+}
+
+/*
  * Gives a single-account state file to the credentials' own account,
  * settles an interrupted append, and proves that the state can be
  * written: records on stdout cannot be taken back if the state then
@@ -457,8 +480,9 @@ settle_state(struct poll *p)
 	bool upgrade = p->state.version == 1;
 	int rc;
 
-	if (!p->use_state || p->units.self == NULL)
+	if (!p->use_state)
 		return 0;
+	own_account(p);
 	if ((rc = state_adopt(p->cfg->state_file, &p->state,
 	    p->units.self)) != 0 || (rc = recover(p)) != 0)
 		return rc;

@@ -134,7 +134,7 @@ cmd_test_connection(struct cli *cli, struct config *cfg)
 {
 	struct credentials creds = { 0 };
 	struct units units = { 0 };
-	struct check c = { cfg, &creds };
+	struct check c = { .cfg = cfg, .base = &creds };
 	char *d;
 	int status;
 

@@ -210,9 +210,13 @@ static int
 role_fetch(const struct credentials *parent, const struct cred_role *role,
     const struct sts_target *t, struct credentials *out)
 {
-	struct sts_assume_role req = { role->role_arn, role->session_name ?
-		role->session_name : CRED_SESSION_NAME, role->external_id,
-		role->duration_seconds };
+	struct sts_assume_role req = {
+		.role_arn = role->role_arn,
+		.session_name = role->session_name ?
+		    role->session_name : CRED_SESSION_NAME,
+		.external_id = role->external_id,
+		.duration_seconds = role->duration_seconds,
+	};
 	struct credentials base = { 0 };
 	struct ct_error err;
 	int rc;

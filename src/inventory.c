@@ -69,8 +69,9 @@ inv_set_copy(struct inv_set *dst, const struct inv_set *src)
 		struct inv_item *d = inv_set_touch(dst, s->name, s->model,
 		    s->first, &is_new);
 
-		*d = (struct inv_item){ d->name, d->model, s->first, s->last,
-			s->calls, s->unapproved };
+		*d = (struct inv_item){ .name = d->name, .model = d->model,
+			.first = s->first, .last = s->last, .calls = s->calls,
+			.unapproved = s->unapproved };
 	}
 }
 

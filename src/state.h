@@ -94,6 +94,22 @@ struct region_state *state_find(const struct state *st, const char *account,
  */
 int state_adopt(const char *path, struct state *st, const char *account);
 
+/*
+ * The key of the credentials' own account while STS cannot say which it
+ * is (one account polled, GetCallerIdentity unreachable): the cursors are
+ * kept under it, and state_rename_account gives them their id later.
+ */
+#define STATE_SELF	"self"
+
+/* The one account a version 2 state holds entries of, else NULL. */
+const char *state_only_account(const struct state *st);
+
+/*
+ * Gives from's entries (and a pending append of from) to account to;
+ * where to already has the region, the later cursor wins.
+ */
+void state_rename_account(struct state *st, const char *from, const char *to);
+
 /* Replaces dst's cursor and seen set with src's (src is emptied). */
 void state_region_move(struct region_state *dst, struct region_state *src);
 

@@ -302,7 +302,7 @@ sts_parse_credentials(const char *body, size_t len, const char *result,
 	snprintf(root, sizeof(root), "%.*sResponse", (int)(n - 6), result);
 	for (size_t i = 0; i < NFIELDS; i++) {
 		paths[i] = xasprintf("%s/%s/%s", root, result, names[i]);
-		f[i] = (struct xml_field){ paths[i], 1, 0, 0, { 0 } };
+		f[i] = (struct xml_field){ .path = paths[i], .required = 1 };
 	}
 	if (xml_read(body, len, root, f, NFIELDS, &why) != XML_OK)
 		malformed(err, result, why);

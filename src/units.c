@@ -17,10 +17,14 @@ static void
 sts_target_of(const struct config *cfg, const char *partition,
     struct sts_target *t)
 {
-	*t = (struct sts_target){ strcmp(partition, "aws-cn") == 0 ?
-	    "cn-north-1" : strcmp(partition, "aws-us-gov") == 0 ?
-	    "us-gov-west-1" : "us-east-1", NULL, cfg->ca_bundle, cfg->timeout,
-	    cfg->max_attempts };
+	*t = (struct sts_target){
+		.region = strcmp(partition, "aws-cn") == 0 ? "cn-north-1" :
+		    strcmp(partition, "aws-us-gov") == 0 ? "us-gov-west-1" :
+		    "us-east-1",
+		.ca_bundle = cfg->ca_bundle,
+		.timeout = cfg->timeout,
+		.max_attempts = cfg->max_attempts,
+	};
 }
 
 /* "arn:aws-cn:sts::..." -> "aws-cn"; "aws" when it cannot tell. */
@@ -86,8 +90,11 @@ skip(struct units *u, const struct org_account *oa, const char *why)
 {
 	u->skipped = xrealloc(u->skipped,
 	    (u->nskipped + 1) * sizeof(*u->skipped));
-	u->skipped[u->nskipped++] = (struct unit_skip){ xstrdup(oa->id),
-		oa->name ? xstrdup(oa->name) : NULL, xstrdup(why) };
+	u->skipped[u->nskipped++] = (struct unit_skip){
+		.id = xstrdup(oa->id),
+		.name = oa->name ? xstrdup(oa->name) : NULL,
+		.why = xstrdup(why),
+	};
 }
 
 /* The organisation's ACTIVE accounts, filtered as configured. */
@@ -180,6 +187,15 @@ units_plan(const struct config *cfg, const struct credentials *base,
 	    cfg->regions.v[0] : "us-east-1"), &t);
 	if (cfg->regions.n > 0)
 		t.region = cfg->regions.v[0];
+	/*
+	 * One account only keys the state with its id, and must not depend
+	 * on STS being reachable (a CloudTrail-only endpoint, a firewall):
+	 * one quick try; cmd_poll keeps the cursors without it.
+	 */
+	if (!u->many) {
+		t.max_attempts = 1;
+		t.timeout = t.timeout < 5 ? t.timeout : 5;
+	}
 	if ((rc = credentials_current(base, &k)) != 0)
 		return rc;
 	rc = sts_get_caller_identity(&t, &k, &u->self, &u->self_arn,
@@ -217,8 +233,12 @@ static void
 assume(const struct config *cfg, const struct credentials *base,
     struct unit_account *a)
 {
-	struct sts_assume_role r = { a->role_arn, cfg->role_session_name ?
-		cfg->role_session_name : "bedrock-trail", a->external_id, 0 };
+	struct sts_assume_role r = {
+		.role_arn = a->role_arn,
+		.session_name = cfg->role_session_name ?
+		    cfg->role_session_name : "bedrock-trail",
+		.external_id = a->external_id,
+	};
 	struct sts_target t;
 	char *partition = arn_partition(a->role_arn);
 

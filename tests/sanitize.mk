@@ -81,8 +81,7 @@ check-asan: all build/asan/bedrock-trail $(ASAN_UNIT_BINS)
 	-$(ASAN_ENV) sh tests/run-unit.sh $(ASAN_UNIT_BINS); \
 	    echo $$? >$(ASAN_LOGS)/unit.status
 	-$(ASAN_ENV) BEDROCK_TRAIL_BIN=$(CURDIR)/build/asan/bedrock-trail \
-	    /usr/bin/python3 -m pytest -q -p no:cacheprovider -m "not slow" \
-	    tests/e2e; \
+	    $(PYTEST) -m "not slow" tests/e2e; \
 	    echo $$? >$(ASAN_LOGS)/e2e.status
 	@sh tests/sanitize.sh finish $(ASAN_LOGS)
 

@@ -460,3 +460,40 @@ def test_status_groups_the_cursors_by_account(bt, sim):
         if c["cursor"]}
     assert units == {(a, reg) for a in (SELF, MEMBERS[0])
         for reg in ("us-east-1", "eu-west-1")}
+
+
+def test_one_account_polls_without_sts_and_gets_its_id_later(bt, sim,
+        tmp_path):
+    """One account must not depend on STS: with only CloudTrail reachable
+    (an endpoint for CloudTrail alone, a firewall), the poll works and
+    keeps its cursor under "self"; a later run that reaches STS gives the
+    cursor its account id, and nothing is fetched twice or skipped."""
+    sim.set_clock(T0)
+    sim.generate(region="us-east-1", start=T0 - 20 * 3600, end=T0,
+        count=60, seed=7, delay_max=0)
+    cfg = bt.config("regions: [us-east-1]\n")
+    out = tmp_path / "out.jsonl"
+    no_sts = dict(NOREGION, AWS_ENDPOINT_URL_STS="http://127.0.0.1:9")
+    r = bt(["-c", cfg, "poll", "-o", out], env=no_sts, faketime=at(T0))
+    assert r.rc == 0, r
+    first = [json.loads(l)["eventID"] for l in out.read_text().splitlines()]
+    assert len(first) == 60
+    state = json.loads(bt.state_path.read_text())
+    assert list(state["accounts"]) == ["self"]
+    # STS still unreachable: the same cursor, nothing again.
+    r = bt(["-c", cfg, "poll", "-o", out], env=no_sts, faketime=at(T0 + 60))
+    assert r.rc == 0, r
+    assert len(out.read_text().splitlines()) == 60
+    # STS back: the cursor is the account's, and polling goes on from it.
+    sim.set_clock(T0 + 3600)
+    sim.generate(region="us-east-1", start=T0 + 60, end=T0 + 3000,
+        count=20, seed=8, delay_max=0)
+    r = bt(["-c", cfg, "poll", "-o", out], env=NOREGION,
+        faketime=at(T0 + 3600))
+    assert r.rc == 0, r
+    ids = [json.loads(l)["eventID"] for l in out.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == 80
+    assert set(ids) == set(sim.expected_ids("us-east-1", start=T0 - 86400,
+        end=T0 + 3600))
+    state = json.loads(bt.state_path.read_text())
+    assert list(state["accounts"]) == [SELF]
