@@ -17,6 +17,7 @@
 #include <cJSON.h>
 #include <openssl/crypto.h>
 
+#include "json.h"
 #include "util.h"
 
 /* Wipes every string in the tree, then frees it. */
@@ -47,16 +48,14 @@ json_wipe_delete(cJSON *root)
  * token with a line break would become a second header.
  */
 static const char *
-json_string(const cJSON *obj, const char *name)
+clean_member(const cJSON *obj, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	const char *v = json_nonempty(obj, name);
 
-	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
-		return NULL;
-	for (const char *p = v->valuestring; *p != '\0'; p++)
+	for (const char *p = v; p != NULL && *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return NULL;
-	return v->valuestring;
+	return v;
 }
 
 /*
@@ -84,13 +83,13 @@ cred_parse_json(const char *body, size_t len, int require_version,
 		rc = version == NULL ? -1 : -2;
 		goto out;
 	}
-	key = json_string(root, "AccessKeyId");
-	secret = json_string(root, "SecretAccessKey");
-	if ((token = json_string(root, "SessionToken")) == NULL)
-		token = json_string(root, "Token");
-	expires = json_string(root, "Expiration");
-	code = json_string(root, "Code");
-	arn = json_string(root, "RoleArn");
+	key = clean_member(root, "AccessKeyId");
+	secret = clean_member(root, "SecretAccessKey");
+	if ((token = clean_member(root, "SessionToken")) == NULL)
+		token = clean_member(root, "Token");
+	expires = clean_member(root, "Expiration");
+	code = clean_member(root, "Code");
+	arn = clean_member(root, "RoleArn");
 	if (key == NULL || secret == NULL || (code != NULL &&
 	    strcmp(code, "Success") != 0) ||
 	    (expires != NULL && time_parse_iso8601(expires, &t) == -1))
@@ -122,9 +121,9 @@ cred_parse_sso_json(const char *body, size_t len, struct credentials *out)
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	key = json_string(rc_obj, "accessKeyId");
-	secret = json_string(rc_obj, "secretAccessKey");
-	token = json_string(rc_obj, "sessionToken");
+	key = clean_member(rc_obj, "accessKeyId");
+	secret = clean_member(rc_obj, "secretAccessKey");
+	token = clean_member(rc_obj, "sessionToken");
 	if (key == NULL || secret == NULL || token == NULL ||
 	    !cJSON_IsNumber(exp) || exp->valuedouble < 1e12 ||
 	    exp->valuedouble > 1e14)
@@ -145,8 +144,8 @@ cred_parse_sso_cache(const char *body, size_t len, char **token,
     time_t *expires)
 {
 	cJSON *root = cJSON_ParseWithLength(body, len);
-	const char *tok = json_string(root, "accessToken");
-	const char *at = json_string(root, "expiresAt");
+	const char *tok = clean_member(root, "accessToken");
+	const char *at = clean_member(root, "expiresAt");
 	int rc = -1;
 
 	*token = NULL;

@@ -5,6 +5,7 @@
 
 #include <cJSON.h>
 
+#include "json.h"
 #include "log.h"
 #include "policy.h"
 
@@ -14,54 +15,19 @@ struct call {
 	time_t t;
 };
 
-static const char *
-string_field(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) && v->valuestring[0] != '\0' ?
-	    v->valuestring : NULL;
-}
-
-/* Who called: as report's principal_of, so that both name one person. */
-static const char *
-principal_of(const cJSON *rec)
-{
-	const cJSON *ui = cJSON_GetObjectItemCaseSensitive(rec, "userIdentity");
-	const char *p;
-
-	if (!cJSON_IsObject(ui))
-		return "(unknown)";
-	if ((p = string_field(ui, "arn")) != NULL ||
-	    (p = string_field(ui, "userName")) != NULL ||
-	    (p = string_field(ui, "type")) != NULL)
-		return p;
-	return "(unknown)";
-}
-
-static cJSON *
-must(cJSON *item)
-{
-	if (item == NULL) {
-		log_error("out of memory");
-		abort();
-	}
-	return item;
-}
-
 static void
 add_string(cJSON *obj, const char *key, const char *value)
 {
 	if (value != NULL)
-		must(cJSON_AddStringToObject(obj, key, value));
+		json_must(cJSON_AddStringToObject(obj, key, value));
 	else
-		must(cJSON_AddNullToObject(obj, key));
+		json_must(cJSON_AddNullToObject(obj, key));
 }
 
 static void
 emit(struct discoveries *d, const char *kind, const struct call *c)
 {
-	cJSON *obj = must(cJSON_CreateObject());
+	cJSON *obj = json_must(cJSON_CreateObject());
 	char *json;
 
 	add_string(obj, "discovery", kind);
@@ -72,10 +38,11 @@ emit(struct discoveries *d, const char *kind, const struct call *c)
 	add_string(obj, "firstSeen", c->time);
 	add_string(obj, "eventID", c->id);
 	if (d->baseline)
-		must(cJSON_AddTrueToObject(obj, "baseline"));
+		json_must(cJSON_AddTrueToObject(obj, "baseline"));
 	json = cJSON_PrintUnformatted(obj);
 	cJSON_Delete(obj);
-	if (json == NULL) {	/* as must(), said so the analyzers see it */
+	/* As json_must does, written out so that the analyzers see it. */
+	if (json == NULL) {
 		log_error("out of memory");
 		abort();
 	}
@@ -130,18 +97,18 @@ discoveries_add(struct discoveries *d, const char *line, size_t len)
 
 	if (!cJSON_IsObject(rec))
 		goto out;
-	c.model = string_field(rec, "modelName");
-	c.time = string_field(rec, "eventTime");
-	c.id = string_field(rec, "eventID");
+	c.model = json_nonempty(rec, "modelName");
+	c.time = json_nonempty(rec, "eventTime");
+	c.id = json_nonempty(rec, "eventID");
 	if (c.id == NULL || c.time == NULL ||
 	    time_parse_iso8601(c.time, &c.t) == -1)
 		goto out;
 	rc = 0;
 	if (c.model == NULL)
 		goto out;
-	c.account = string_field(rec, "recipientAccountId");
-	c.region = string_field(rec, "awsRegion");
-	c.principal = principal_of(rec);
+	c.account = json_nonempty(rec, "recipientAccountId");
+	c.region = json_nonempty(rec, "awsRegion");
+	c.principal = json_record_principal(rec);
 	account_call(d, &c);
 out:
 	cJSON_Delete(rec);

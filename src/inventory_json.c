@@ -10,6 +10,7 @@
 #include <cJSON.h>
 
 #include "inventory.h"
+#include "json.h"
 #include "log.h"
 #include "util.h"
 
@@ -233,21 +234,11 @@ inventory_parse(const cJSON *obj, struct inventory *inv, char *why,
 	    "accounts"), inv, &w);
 }
 
-static cJSON *
-must(cJSON *item)
-{
-	if (item == NULL) {
-		log_error("out of memory");
-		abort();
-	}
-	return item;
-}
-
 static void
 add(cJSON *arr, cJSON *item)
 {
-	if (!cJSON_AddItemToArray(arr, must(item)))
-		must(NULL);
+	if (!cJSON_AddItemToArray(arr, json_must(item)))
+		json_must(NULL);
 }
 
 /* Exact digits, not cJSON's "1e+15" for a double. */
@@ -267,22 +258,22 @@ add_counts(cJSON *arr, const struct inv_item *it)
 static void
 format_set(cJSON *obj, const char *key, const struct inv_set *set)
 {
-	cJSON *o = must(cJSON_AddObjectToObject(obj, key));
+	cJSON *o = json_must(cJSON_AddObjectToObject(obj, key));
 
 	for (size_t i = 0; i < set->n; i++)
-		add_counts(must(cJSON_AddArrayToObject(o, set->items[i].name)),
-		    &set->items[i]);
+		add_counts(json_must(cJSON_AddArrayToObject(o,
+		    set->items[i].name)), &set->items[i]);
 }
 
 static void
 format_pairs(cJSON *obj, const struct inv_set *set)
 {
-	cJSON *arr = must(cJSON_AddArrayToObject(obj, "pairs")), *pair;
+	cJSON *arr = json_must(cJSON_AddArrayToObject(obj, "pairs")), *pair;
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct inv_item *it = &set->items[i];
 
-		pair = must(cJSON_CreateArray());
+		pair = json_must(cJSON_CreateArray());
 		add(pair, cJSON_CreateString(it->name));
 		add(pair, cJSON_CreateString(it->model));
 		add_counts(pair, it);
@@ -301,15 +292,15 @@ format_unit(const char *key, time_t t, void *arg)
 void
 inventory_format(cJSON *obj, const char *name, const struct inventory *inv)
 {
-	cJSON *o = must(cJSON_AddObjectToObject(obj, name));
+	cJSON *o = json_must(cJSON_AddObjectToObject(obj, name));
 	cJSON *accounts;
 
 	strset_each(&inv->units, format_unit,
-	    must(cJSON_AddArrayToObject(o, "units")));
-	accounts = must(cJSON_AddObjectToObject(o, "accounts"));
+	    json_must(cJSON_AddArrayToObject(o, "units")));
+	accounts = json_must(cJSON_AddObjectToObject(o, "accounts"));
 	for (size_t i = 0; i < inv->naccounts; i++) {
 		const struct inv_account *a = &inv->accounts[i];
-		cJSON *ao = must(cJSON_AddObjectToObject(accounts, a->id));
+		cJSON *ao = json_must(cJSON_AddObjectToObject(accounts, a->id));
 
 		format_set(ao, "models", &a->models);
 		format_set(ao, "principals", &a->principals);

@@ -3,6 +3,7 @@
 #include <stdalign.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "util.h"
 
 /* The arena's first block, and the most it grows to. */
@@ -39,6 +40,40 @@ json_string(const cJSON *obj, const char *key)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *
+json_nonempty(const cJSON *obj, const char *key)
+{
+	const char *v = json_string(obj, key);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+const char *
+json_record_principal(const cJSON *record)
+{
+	const cJSON *ui = cJSON_GetObjectItemCaseSensitive(record,
+	    "userIdentity");
+	const char *p;
+
+	if (!cJSON_IsObject(ui))
+		return "(unknown)";
+	if ((p = json_nonempty(ui, "arn")) != NULL ||
+	    (p = json_nonempty(ui, "userName")) != NULL ||
+	    (p = json_nonempty(ui, "type")) != NULL)
+		return p;
+	return "(unknown)";
+}
+
+cJSON *
+json_must(cJSON *item)
+{
+	if (item == NULL) {
+		log_error("out of memory");
+		abort();
+	}
+	return item;
 }
 
 /*

@@ -16,6 +16,19 @@
  */
 char *json_string(const cJSON *obj, const char *key);
 
+/* json_string, and NULL for an empty string too. */
+const char *json_nonempty(const cJSON *obj, const char *key);
+
+/*
+ * Who made a call, in one of our record lines: userIdentity.arn, else its
+ * userName, else its type, else "(unknown)". The one definition that
+ * report and discoveries share, so that both name the same person.
+ */
+const char *json_record_principal(const cJSON *record);
+
+/* item, or "out of memory" and abort() when cJSON returned NULL. */
+cJSON *json_must(cJSON *item);
+
 /*
  * A block that a tree parsed and deleted within one call is carved from,
  * instead of a malloc and a free per node. Reused from call to call;

@@ -92,35 +92,11 @@ reportagg_free(struct reportagg *ra)
 }
 
 /* A string member that says something, or NULL. */
-static const char *
-string_field(const cJSON *obj, const char *key)
-{
-	const char *v = json_string(obj, key);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
-/* Who called: the ARN where there is one, else a name, else the type. */
-static const char *
-principal_of(const cJSON *rec)
-{
-	const cJSON *ui = cJSON_GetObjectItemCaseSensitive(rec, "userIdentity");
-	const char *p;
-
-	if (!cJSON_IsObject(ui))
-		return "(unknown)";
-	if ((p = string_field(ui, "arn")) != NULL ||
-	    (p = string_field(ui, "userName")) != NULL ||
-	    (p = string_field(ui, "type")) != NULL)
-		return p;
-	return "(unknown)";
-}
-
 /* One call into a model's or an account's figures. */
 static void
 count_into(struct model *mo, const cJSON *rec, time_t t, const char *name)
 {
-	const char *region = string_field(rec, "awsRegion");
+	const char *region = json_nonempty(rec, "awsRegion");
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(rec, "errorCode");
 	unsigned long long *pcalls;
 
@@ -133,7 +109,8 @@ count_into(struct model *mo, const cJSON *rec, time_t t, const char *name)
 		mo->errors++;
 	if (region != NULL)
 		strset_add(&mo->regions, region, 0);
-	pcalls = strset_value(&mo->principals, principal_of(rec), sizeof(*pcalls));
+	pcalls = strset_value(&mo->principals, json_record_principal(rec),
+	    sizeof(*pcalls));
 	(*pcalls)++;
 	if (name != NULL)
 		strset_add(&mo->models, name, 0);
@@ -142,8 +119,8 @@ count_into(struct model *mo, const cJSON *rec, time_t t, const char *name)
 static void
 count_record(struct reportagg *ra, const cJSON *rec, time_t t)
 {
-	const char *name = string_field(rec, "modelName");
-	const char *acct = string_field(rec, "recipientAccountId");
+	const char *name = json_nonempty(rec, "modelName");
+	const char *acct = json_nonempty(rec, "recipientAccountId");
 	const char *key = name != NULL ? name : "(none)";
 
 	/* Account ids have no space: the key splits back at the first. */
@@ -192,7 +169,7 @@ reportagg_add_line(struct reportagg *ra, const char *line, size_t len,
 		reason = "not JSON";
 	else if (!cJSON_IsObject(rec))
 		reason = "not a JSON object";
-	else if ((ts = string_field(rec, "eventTime")) == NULL)
+	else if ((ts = json_nonempty(rec, "eventTime")) == NULL)
 		reason = "no eventTime";
 	else if (time_parse_iso8601(ts, &t) == -1)
 		reason = "eventTime is not ISO 8601 UTC";

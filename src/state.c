@@ -14,6 +14,7 @@
 #include <cJSON.h>
 
 #include "fileio.h"
+#include "json.h"
 #include "log.h"
 #include "owner.h"
 #include "util.h"
@@ -376,17 +377,6 @@ state_load(const char *path, struct state *st)
 	return rc;
 }
 
-/* cJSON reports running out of memory as NULL: stop, as xmalloc does. */
-static cJSON *
-must(cJSON *item)
-{
-	if (item == NULL) {
-		log_error("out of memory");
-		abort();
-	}
-	return item;
-}
-
 /* Exact decimal digits, rather than cJSON's "1e+15" for a double. */
 static void
 add_int(cJSON *parent, const char *name, long long v)
@@ -395,21 +385,22 @@ add_int(cJSON *parent, const char *name, long long v)
 
 	snprintf(buf, sizeof(buf), "%lld", v);
 	if (name != NULL)
-		must(cJSON_AddRawToObject(parent, name, buf));
-	else if (!cJSON_AddItemToArray(parent, must(cJSON_CreateRaw(buf))))
-		must(NULL);
+		json_must(cJSON_AddRawToObject(parent, name, buf));
+	else if (!cJSON_AddItemToArray(parent,
+	    json_must(cJSON_CreateRaw(buf))))
+		json_must(NULL);
 }
 
 static void
 add_seen(const char *key, time_t time, void *arg)
 {
-	cJSON *pair = must(cJSON_CreateArray());
+	cJSON *pair = json_must(cJSON_CreateArray());
 
-	if (!cJSON_AddItemToArray(pair, must(cJSON_CreateString(key))))
-		must(NULL);
+	if (!cJSON_AddItemToArray(pair, json_must(cJSON_CreateString(key))))
+		json_must(NULL);
 	add_int(pair, NULL, (long long)time);
 	if (!cJSON_AddItemToArray(arg, pair))
-		must(NULL);
+		json_must(NULL);
 }
 
 static void
@@ -418,25 +409,25 @@ add_region(cJSON *obj, const struct region_state *rs)
 	char when[32];
 
 	if (rs->has_cursor)
-		must(cJSON_AddStringToObject(obj, "cursor",
+		json_must(cJSON_AddStringToObject(obj, "cursor",
 		    time_format_iso8601(rs->cursor, when, sizeof(when))));
 	strset_each(&rs->seen, add_seen,
-	    must(cJSON_AddArrayToObject(obj, "seen")));
+	    json_must(cJSON_AddArrayToObject(obj, "seen")));
 }
 
 static void
 add_pending(cJSON *root, const struct pending_append *p)
 {
-	cJSON *obj = must(cJSON_AddObjectToObject(root, "pending"));
+	cJSON *obj = json_must(cJSON_AddObjectToObject(root, "pending"));
 
-	must(cJSON_AddStringToObject(obj, "account", p->after.account));
-	must(cJSON_AddStringToObject(obj, "region", p->after.region));
-	must(cJSON_AddStringToObject(obj, "output", p->output));
+	json_must(cJSON_AddStringToObject(obj, "account", p->after.account));
+	json_must(cJSON_AddStringToObject(obj, "region", p->after.region));
+	json_must(cJSON_AddStringToObject(obj, "output", p->output));
 	add_int(obj, "dev", (long long)p->dev);
 	add_int(obj, "ino", (long long)p->ino);
 	add_int(obj, "offset", p->offset);
 	add_int(obj, "length", p->length);
-	must(cJSON_AddStringToObject(obj, "sha256", p->sha256));
+	json_must(cJSON_AddStringToObject(obj, "sha256", p->sha256));
 	add_region(obj, &p->after);
 	if (p->has_inventory)
 		inventory_format(obj, "inventory", &p->inventory);
@@ -464,23 +455,24 @@ static char *
 state_format(const struct state *st)
 {
 	const struct pending_append *p = &st->pending;
-	cJSON *root = must(cJSON_CreateObject()), *accounts, *acct, *regions;
+	cJSON *root = json_must(cJSON_CreateObject());
+	cJSON *accounts, *acct, *regions;
 	const struct region_state *rs;
 	char *json, *text;
 
 	add_int(root, "version", STATE_VERSION);
-	accounts = must(cJSON_AddObjectToObject(root, "accounts"));
+	accounts = json_must(cJSON_AddObjectToObject(root, "accounts"));
 	for (size_t i = 0; i < st->nregions; i++) {
 		rs = &st->regions[i];
 		acct = cJSON_GetObjectItemCaseSensitive(accounts, rs->account);
 		if (acct == NULL) {
-			acct = must(cJSON_AddObjectToObject(accounts,
+			acct = json_must(cJSON_AddObjectToObject(accounts,
 			    rs->account));
-			must(cJSON_AddObjectToObject(acct, "regions"));
+			json_must(cJSON_AddObjectToObject(acct, "regions"));
 		}
 		regions = cJSON_GetObjectItemCaseSensitive(acct, "regions");
-		add_region(must(cJSON_AddObjectToObject(regions, rs->region)),
-		    rs);
+		add_region(json_must(cJSON_AddObjectToObject(regions,
+		    rs->region)), rs);
 	}
 	if (p->active)
 		add_pending(root, p);
@@ -489,7 +481,7 @@ state_format(const struct state *st)
 	json = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (json == NULL)
-		must(NULL);
+		json_must(NULL);
 	text = xasprintf("%s\n", json);
 	cJSON_free(json);
 	return text;
