@@ -10,7 +10,7 @@ set -eu
 # libcurl without the CA certificates that https to AWS needs.
 PACKAGES="gcc libc6-dev make pkg-config libcurl4-openssl-dev libssl-dev
 libcjson-dev libyaml-dev libexpat1-dev zlib1g-dev ca-certificates python3
-python3-botocore python3-pytest python3-pytest-xdist faketime awscli jq openssl curl mandoc
+python3-botocore python3-yaml python3-pytest python3-pytest-xdist faketime awscli jq openssl curl mandoc
 valgrind logrotate systemd man-db e2fsprogs"
 if [ "${1:-}" = dev ]; then
 	PACKAGES="$PACKAGES clang libclang-rt-14-dev clang-tidy clang-format
