@@ -162,17 +162,22 @@ keep_recent(const char *id, time_t t, void *arg)
  * inventory after it and its discoveries.
  */
 static int
-render(struct poll *p, struct fetch_job *job, struct batch *b,
+render(struct poll *p, const struct unit *u, struct batch *b,
     struct region_state *after, struct discoveries *d)
 {
+	const struct fetch_job *job = &u->job;
 	struct drain_ctx c = { .batch = b, .keep = &after->seen,
 		.keep_from = job->end - p->cfg->overlap,
 		.disc = p->use_state ? d : NULL };
 	int rc;
 
-	/* The unit whose first batch is a baseline: the region, for now. */
+	/*
+	 * An account's first batch in a region is its baseline; the key is
+	 * the unit's label, which for one account is the region alone, as
+	 * states written before many accounts have it.
+	 */
 	if (p->use_state)
-		discoveries_begin(d, p->cfg, &p->state.inventory, job->region);
+		discoveries_begin(d, p->cfg, &p->state.inventory, u->label);
 	after->region = xstrdup(job->region);
 	after->account = NULL;
 	after->has_cursor = true;
@@ -303,7 +308,7 @@ write_unit(struct poll *p, struct unit *u, struct discoveries *d)
 		    job->region, p->out.path);
 		return EX_IOERR;
 	}
-	if ((rc = render(p, job, &b, &after, d)) != 0)
+	if ((rc = render(p, u, &b, &after, d)) != 0)
 		goto out;
 	if (!p->use_state) {
 		rc = b.length > 0 ? output_append(&p->out, &b) : 0;

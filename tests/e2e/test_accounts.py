@@ -497,3 +497,28 @@ def test_one_account_polls_without_sts_and_gets_its_id_later(bt, sim,
         end=T0 + 3600))
     state = json.loads(bt.state_path.read_text())
     assert list(state["accounts"]) == [SELF]
+
+
+def test_an_accounts_first_poll_is_its_baseline(bt, sim, tmp_path):
+    """Discoveries are per account (SPEC 8): an account polled for the
+    first time marks its lines baseline, even in a region where another
+    account has been polled before."""
+    organisation(sim, events=5)
+    disc = tmp_path / "discoveries.jsonl"
+    cfg = bt.config("regions: [us-east-1]\nrole_name: %s\naccounts:\n"
+        "  - {id: \"%s\"}\n  - {id: \"%s\"}\ndiscoveries_output: %s\n" % (
+        ROLE, SELF, NO_ROLE, disc))
+    out = tmp_path / "out.jsonl"
+    r = bt(["-c", cfg, "poll", "-o", out], env=NOREGION)
+    assert r.rc == 77, r                    # NO_ROLE has no member role yet
+    first = [json.loads(l) for l in disc.read_text().splitlines()]
+    assert first and {d["accountId"] for d in first} == {SELF}
+    assert all(d.get("baseline") is True for d in first)
+    sim.add_roles([{"arn": arn(NO_ROLE), "trusted": [SELF],
+        "allowed": True, "max_duration": 3600}])
+    r = bt(["-c", cfg, "poll", "-o", out], env=NOREGION)
+    assert r.rc == 0, r
+    later = [json.loads(l) for l in disc.read_text().splitlines()][
+        len(first):]
+    assert later and {d["accountId"] for d in later} == {NO_ROLE}
+    assert all(d.get("baseline") is True for d in later), later
