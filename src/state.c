@@ -542,51 +542,6 @@ state_region(struct state *st, const char *account, const char *region)
 	return rs;
 }
 
-const char *
-state_only_account(const struct state *st)
-{
-	const char *only = NULL;
-
-	for (size_t i = 0; i < st->nregions; i++) {
-		const char *a = st->regions[i].account;
-
-		if (a == NULL || (only != NULL && strcmp(a, only) != 0))
-			return NULL;
-		only = a;
-	}
-	return only;
-}
-
-void
-state_rename_account(struct state *st, const char *from, const char *to)
-{
-	size_t i = 0;
-
-	while (i < st->nregions) {
-		struct region_state *rs = &st->regions[i], *dst;
-
-		if (!same(rs->account, from)) {
-			i++;
-			continue;
-		}
-		if ((dst = state_find(st, to, rs->region)) == NULL) {
-			free(rs->account);
-			rs->account = xstrdup(to);
-			i++;
-			continue;
-		}
-		if (rs->has_cursor && (!dst->has_cursor ||
-		    rs->cursor > dst->cursor))
-			state_region_move(dst, rs);
-		state_region_free(rs);
-		st->regions[i] = st->regions[--st->nregions];
-	}
-	if (st->pending.active && same(st->pending.after.account, from)) {
-		free(st->pending.after.account);
-		st->pending.after.account = xstrdup(to);
-	}
-}
-
 void
 state_region_move(struct region_state *dst, struct region_state *src)
 {
