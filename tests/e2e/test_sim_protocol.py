@@ -357,8 +357,11 @@ def test_drop_faults(sim):
         sim.signed_post({})
     d = ok(sim.signed_post({}))
     assert len(d["Events"]) == 30
-    assert [s["fault"] for s in sim.stats()] == ["drop_before_headers",
-        "drop_mid_body", None]
+    # A dropped connection's stat may be recorded after the next request's
+    # (the handler thread finishes after the client has moved on): each
+    # fault is there once, in whatever order.
+    assert sorted(str(s["fault"]) for s in sim.stats()) == [
+        "None", "drop_before_headers", "drop_mid_body"]
 
 
 def test_body_faults(sim):
