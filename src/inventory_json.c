@@ -139,18 +139,12 @@ static int
 check_keys(const cJSON *obj, const char *const *allowed, const char *where,
     struct why *w)
 {
-	const cJSON *item;
+	const char *key = json_unknown_key(obj, allowed);
 	char name[64];
-	size_t i;
 
-	cJSON_ArrayForEach(item, obj) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(item->string, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL)
-			return bad(w, "%s: unknown key \"%s\"", where,
-			    log_clean(name, sizeof(name), item->string));
-	}
+	if (key != NULL)
+		return bad(w, "%s: unknown key \"%s\"", where,
+		    log_clean(name, sizeof(name), key));
 	return 0;
 }
 

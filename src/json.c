@@ -2,6 +2,7 @@
 
 #include <stdalign.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "util.h"
@@ -64,6 +65,22 @@ json_record_principal(const cJSON *record)
 	    (p = json_nonempty(ui, "type")) != NULL)
 		return p;
 	return "(unknown)";
+}
+
+const char *
+json_unknown_key(const cJSON *obj, const char *const *allowed)
+{
+	const cJSON *item;
+	size_t i;
+
+	cJSON_ArrayForEach(item, obj) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(item->string, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL)
+			return item->string;
+	}
+	return NULL;
 }
 
 cJSON *

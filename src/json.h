@@ -26,6 +26,12 @@ const char *json_nonempty(const cJSON *obj, const char *key);
  */
 const char *json_record_principal(const cJSON *record);
 
+/*
+ * The first member of obj whose name is not in allowed (NULL-terminated),
+ * or NULL: the state's readers refuse a hand-edited file's typos.
+ */
+const char *json_unknown_key(const cJSON *obj, const char *const *allowed);
+
 /* item, or "out of memory" and abort() when cJSON returned NULL. */
 cJSON *json_must(cJSON *item);
 
